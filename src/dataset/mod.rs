@@ -1,7 +1,7 @@
 //! Streaming rows out of tabular data files: the format-neutral Row/Cell
 //! model, the [`RowReader`] trait every format implements, the errors they
 //! share and [`open`], which picks a reader from the file's extension. One
-//! file per format (`csv.rs`) owns the parsing.
+//! file per format (`csv.rs`, `jsonl.rs`) owns the parsing.
 //!
 //! Readers hold one row at a time, so a file of any size is read in
 //! bounded memory. [`RowReader::read_row`] fills
@@ -13,8 +13,11 @@
 //!   field is [`Cell::Text`] holding the raw field, spaces included. There is
 //!   deliberately no list of "NA"-like spellings: the caller decides what a
 //!   text means, so the reader stays predictable.
+//! - JSON Lines: number → [`Cell::Number`], string → [`Cell::Text`], bool →
+//!   [`Cell::Bool`], null or an absent key → [`Cell::Missing`].
 
 mod csv;
+mod jsonl;
 
 use std::fmt;
 use std::fs::File;
@@ -26,6 +29,8 @@ use std::path::Path;
 pub enum Format {
     /// Comma-separated values with a header line (`.csv`).
     Csv,
+    /// One JSON object per line (`.jsonl`, `.ndjson`, `.json`).
+    JsonLines,
 }
 
 impl Format {
@@ -37,6 +42,7 @@ impl Format {
             .map(str::to_ascii_lowercase);
         match extension.as_deref() {
             Some("csv") => Ok(Format::Csv),
+            Some("jsonl" | "ndjson" | "json") => Ok(Format::JsonLines),
             _ => Err(DatasetError::UnknownFormat {
                 file: path.display().to_string(),
             }),
@@ -48,7 +54,7 @@ impl Format {
 /// of a [`Cell::Text`] when the next value is text too.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Cell {
-    /// No value: an empty CSV field.
+    /// No value: an empty CSV field, a JSON null or absent key.
     #[default]
     Missing,
     Number(f64),
@@ -104,7 +110,7 @@ impl Row {
 pub struct Location {
     /// The file as the caller named it.
     pub file: String,
-    /// The 1-based physical line the row starts on,
+    /// CSV and JSON Lines: the 1-based physical line the row starts on,
     /// counting the header.
     pub line: Option<u64>,
     /// The 1-based number of the data row (the header is not a row); 0 before
@@ -124,7 +130,8 @@ impl fmt::Display for Location {
 
 /// A stream of rows out of one file.
 pub trait RowReader: Send {
-    /// Column names in file order: the CSV header.
+    /// Column names in file order: the CSV header; for JSON Lines the keys of
+    /// the first line in their order there.
     fn columns(&self) -> &[String];
 
     /// Reads the next row into `row`, reusing its buffers. `Ok(false)` at the
@@ -150,6 +157,7 @@ pub fn open(path: &Path) -> Result<Box<dyn RowReader>, DatasetError> {
     })?;
     Ok(match format {
         Format::Csv => Box::new(csv::CsvReader::new(name, file)?),
+        Format::JsonLines => Box::new(jsonl::JsonLinesReader::new(name, file)?),
     })
 }
 
@@ -158,7 +166,7 @@ pub fn open(path: &Path) -> Result<Box<dyn RowReader>, DatasetError> {
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// The extension is not one [`Format::from_path`] knows.
-    #[error("{file}: unknown file format: expected the extension .csv")]
+    #[error("{file}: unknown file format: expected the extension .csv, .jsonl, .ndjson or .json")]
     UnknownFormat { file: String },
     /// The file could not be opened.
     #[error("{file}: cannot open: {source}")]
@@ -196,6 +204,28 @@ pub enum DatasetError {
     InvalidUtf8 {
         at: Location,
         column: Option<String>,
+    },
+    /// A JSON Lines line that does not parse.
+    #[error("{at}: not valid JSON: {message}")]
+    InvalidJson { at: Location, message: String },
+    /// A JSON Lines line that parses but is not an object.
+    #[error("{at}: expected a JSON object, got {got}")]
+    NotAnObject { at: Location, got: &'static str },
+    /// The first JSON Lines line names no columns.
+    #[error("{at}: expected at least one key in the first object, to name the columns")]
+    NoColumns { at: Location },
+    /// A JSON Lines key that the first line did not have.
+    #[error("{at}: key {key:?} is not a column: the first line defines the columns")]
+    UnknownKey { at: Location, key: String },
+    /// A JSON Lines key given twice in one object.
+    #[error("{at}: key {key:?} appears twice")]
+    RepeatedKey { at: Location, key: String },
+    /// A JSON Lines value that is an array or object.
+    #[error("{at}, column {column:?}: expected a number, string, bool or null, got {got}")]
+    NestedValue {
+        at: Location,
+        column: String,
+        got: &'static str,
     },
 }
 
@@ -239,6 +269,12 @@ mod tests {
     #[test]
     fn format_from_extension_ignores_case() {
         assert_eq!(Format::from_path(Path::new("a.CSV")).unwrap(), Format::Csv);
+        for name in ["a.jsonl", "a.ndjson", "dir/a.json"] {
+            assert_eq!(
+                Format::from_path(Path::new(name)).unwrap(),
+                Format::JsonLines
+            );
+        }
     }
 
     #[test]
