@@ -1,10 +1,10 @@
 //! Streaming rows out of tabular data files: the format-neutral Row/Cell
 //! model, the [`RowReader`] trait every format implements, the errors they
 //! share and [`open`], which picks a reader from the file's extension. One
-//! file per format (`csv.rs`, `jsonl.rs`) owns the parsing.
+//! file per format (`csv.rs`, `jsonl.rs`, `parquet.rs`) owns the parsing.
 //!
-//! Readers hold one row at a time, so a file of any size is read in
-//! bounded memory. [`RowReader::read_row`] fills
+//! Readers hold one row (or one small batch, for Parquet) at a time, so a
+//! file of any size is read in bounded memory. [`RowReader::read_row`] fills
 //! a caller-owned [`Row`] and reuses its `String` buffers, so the hot loop of
 //! a reader allocates nothing per cell once the first rows have been read.
 //!
@@ -15,9 +15,13 @@
 //!   text means, so the reader stays predictable.
 //! - JSON Lines: number → [`Cell::Number`], string → [`Cell::Text`], bool →
 //!   [`Cell::Bool`], null or an absent key → [`Cell::Missing`].
+//! - Parquet: integer, decimal, float and double columns → [`Cell::Number`],
+//!   string columns → [`Cell::Text`], boolean → [`Cell::Bool`], null →
+//!   [`Cell::Missing`].
 
 mod csv;
 mod jsonl;
+mod parquet;
 
 use std::fmt;
 use std::fs::File;
@@ -31,6 +35,8 @@ pub enum Format {
     Csv,
     /// One JSON object per line (`.jsonl`, `.ndjson`, `.json`).
     JsonLines,
+    /// Apache Parquet (`.parquet`, `.pq`).
+    Parquet,
 }
 
 impl Format {
@@ -43,6 +49,7 @@ impl Format {
         match extension.as_deref() {
             Some("csv") => Ok(Format::Csv),
             Some("jsonl" | "ndjson" | "json") => Ok(Format::JsonLines),
+            Some("parquet" | "pq") => Ok(Format::Parquet),
             _ => Err(DatasetError::UnknownFormat {
                 file: path.display().to_string(),
             }),
@@ -54,7 +61,7 @@ impl Format {
 /// of a [`Cell::Text`] when the next value is text too.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Cell {
-    /// No value: an empty CSV field, a JSON null or absent key.
+    /// No value: an empty CSV field, a JSON null or absent key, a Parquet null.
     #[default]
     Missing,
     Number(f64),
@@ -111,7 +118,7 @@ pub struct Location {
     /// The file as the caller named it.
     pub file: String,
     /// CSV and JSON Lines: the 1-based physical line the row starts on,
-    /// counting the header.
+    /// counting the header. `None` for Parquet.
     pub line: Option<u64>,
     /// The 1-based number of the data row (the header is not a row); 0 before
     /// the first row has been read.
@@ -131,7 +138,8 @@ impl fmt::Display for Location {
 /// A stream of rows out of one file.
 pub trait RowReader: Send {
     /// Column names in file order: the CSV header; for JSON Lines the keys of
-    /// the first line in their order there.
+    /// the first line in their order there; for Parquet the schema's leaf
+    /// columns, nested ones named by their dotted path.
     fn columns(&self) -> &[String];
 
     /// Reads the next row into `row`, reusing its buffers. `Ok(false)` at the
@@ -141,13 +149,14 @@ pub trait RowReader: Send {
     /// Where the last row read came from.
     fn location(&self) -> Location;
 
-    /// Bytes consumed so far and the file's size, for a progress bar.
+    /// Bytes consumed so far and the file's size, for a progress bar. Parquet
+    /// estimates the bytes from the share of rows read.
     fn progress(&self) -> (u64, Option<u64>);
 }
 
 /// Opens `path` and returns a reader for its format (see [`Format::from_path`]).
-/// The header is read and checked here, so [`RowReader::columns`] is ready
-/// at once.
+/// The header (or Parquet schema) is read and checked here, so
+/// [`RowReader::columns`] is ready at once.
 pub fn open(path: &Path) -> Result<Box<dyn RowReader>, DatasetError> {
     let format = Format::from_path(path)?;
     let name = path.display().to_string();
@@ -158,6 +167,7 @@ pub fn open(path: &Path) -> Result<Box<dyn RowReader>, DatasetError> {
     Ok(match format {
         Format::Csv => Box::new(csv::CsvReader::new(name, file)?),
         Format::JsonLines => Box::new(jsonl::JsonLinesReader::new(name, file)?),
+        Format::Parquet => Box::new(parquet::ParquetReader::new(name, file)?),
     })
 }
 
@@ -166,7 +176,9 @@ pub fn open(path: &Path) -> Result<Box<dyn RowReader>, DatasetError> {
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// The extension is not one [`Format::from_path`] knows.
-    #[error("{file}: unknown file format: expected the extension .csv, .jsonl, .ndjson or .json")]
+    #[error(
+        "{file}: unknown file format: expected the extension .csv, .jsonl, .ndjson, .json, .parquet or .pq"
+    )]
     UnknownFormat { file: String },
     /// The file could not be opened.
     #[error("{file}: cannot open: {source}")]
@@ -227,6 +239,22 @@ pub enum DatasetError {
         column: String,
         got: &'static str,
     },
+    /// A Parquet column of a type with no [`Cell`] counterpart.
+    #[error(
+        "{file}, column {column:?}: unsupported Parquet type {got}: expected a boolean, integer, decimal, float, double or string column"
+    )]
+    UnsupportedType {
+        file: String,
+        column: String,
+        got: String,
+    },
+    /// The Parquet decoder failed; `column` is `None` for file-level failures.
+    #[error("{at}{}: cannot read Parquet: {source}", in_column(.column))]
+    Parquet {
+        at: Location,
+        column: Option<String>,
+        source: ::parquet::errors::ParquetError,
+    },
 }
 
 /// `, column "name"` when there is a column to name, for error messages.
@@ -274,6 +302,9 @@ mod tests {
                 Format::from_path(Path::new(name)).unwrap(),
                 Format::JsonLines
             );
+        }
+        for name in ["a.parquet", "a.PQ"] {
+            assert_eq!(Format::from_path(Path::new(name)).unwrap(), Format::Parquet);
         }
     }
 
