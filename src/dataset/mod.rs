@@ -365,4 +365,60 @@ mod tests {
             r#"f.csv: column "a" appears twice in the header (columns 1 and 3)"#
         );
     }
+
+    /// Throughput check, run by hand:
+    /// `cargo test --release --lib -- --ignored --nocapture throughput`.
+    /// Writes the same 100,000 × 27 table (`DRIFTWATCH_BENCH_ROWS` overrides
+    /// the row count) as CSV and as JSON Lines into a temporary directory and
+    /// prints how long reading each takes.
+    #[test]
+    #[ignore = "throughput check, run by hand in release"]
+    fn throughput() {
+        use std::io::Write;
+        let rows: usize = std::env::var("DRIFTWATCH_BENCH_ROWS")
+            .map(|n| n.parse().unwrap())
+            .unwrap_or(100_000);
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..27).map(|c| format!("feature_{c}")).collect();
+        // A third each of decimals, integers and categories.
+        let value = |r: usize, c: usize| match c % 3 {
+            0 => format!("{:.6}", (r * 31 + c) as f64 / 7.0),
+            1 => (r * c).to_string(),
+            _ => format!("\"category_{}\"", (r + c) % 13),
+        };
+        let csv = dir.path().join("bench.csv");
+        let jsonl = dir.path().join("bench.jsonl");
+        let mut csv_out = io::BufWriter::new(File::create(&csv).unwrap());
+        let mut jsonl_out = io::BufWriter::new(File::create(&jsonl).unwrap());
+        writeln!(csv_out, "{}", names.join(",")).unwrap();
+        for r in 0..rows {
+            let values: Vec<String> = (0..27).map(|c| value(r, c)).collect();
+            writeln!(csv_out, "{}", values.join(",")).unwrap();
+            let pairs: Vec<String> = names
+                .iter()
+                .zip(&values)
+                .map(|(name, value)| format!("\"{name}\": {value}"))
+                .collect();
+            writeln!(jsonl_out, "{{{}}}", pairs.join(", ")).unwrap();
+        }
+        csv_out.flush().unwrap();
+        jsonl_out.flush().unwrap();
+        for path in [csv, jsonl] {
+            let start = std::time::Instant::now();
+            let mut reader = open(&path).unwrap();
+            let mut row = Row::default();
+            let mut count = 0;
+            while reader.read_row(&mut row).unwrap() {
+                count += 1;
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            assert_eq!(count, rows);
+            let megabytes = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
+            println!(
+                "{}: {rows} rows × 27 columns, {megabytes:.1} MB in {seconds:.3} s ({:.0} MB/s)",
+                path.file_name().unwrap().to_string_lossy(),
+                megabytes / seconds
+            );
+        }
+    }
 }
