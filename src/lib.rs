@@ -5,4 +5,5 @@
 //! statistics) ← `baseline` (the frozen training profile) ← `detect` (tests of
 //! a current sample against a baseline) ← `report` (rendering).
 
+pub mod dataset;
 pub mod stats;
