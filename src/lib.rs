@@ -1,9 +1,15 @@
 //! driftwatch: drift monitoring for models in production.
 //!
 //! The library holds everything; `src/main.rs` only parses the command line
-//! and calls in. The module layout follows `DESIGN.md`: `stats` (pure
-//! statistics) ← `baseline` (the frozen training profile) ← `detect` (tests of
-//! a current sample against a baseline) ← `report` (rendering).
+//! and calls in. The module layout follows `DESIGN.md`, arrows pointing
+//! down: `stats` (pure statistics) and `schema` (column kinds) ←
+//! `dataset` (reading data files) ← `baseline` (the frozen training
+//! profile) ← `detect` (tests of a current sample against a baseline) ←
+//! `report` (the offline command's input and output).
 
+pub mod baseline;
 pub mod dataset;
+pub mod detect;
+pub mod report;
+pub mod schema;
 pub mod stats;

@@ -1,1 +1,270 @@
-fn main() {}
+//! The `driftwatch` command line: parses arguments, calls into the library,
+//! and maps outcomes to exit codes (0 done, 1 error, 2 drift with
+//! `--fail-on-drift`).
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use driftwatch::baseline::Baseline;
+use driftwatch::baseline::build::{BuildOptions, build};
+use driftwatch::baseline::profile::ProfileLimits;
+use driftwatch::detect::{DetectOptions, TestName, detect};
+use driftwatch::report::{read_sample, render_table};
+use driftwatch::schema::Kind;
+use driftwatch::stats::correction::Correction;
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Drift monitoring for models in production.
+#[derive(Parser)]
+#[command(name = "driftwatch", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Training baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Compare a current data file with a baseline and say what drifted.
+    Report(ReportArgs),
+}
+
+#[derive(Subcommand)]
+enum BaselineCommand {
+    /// Build a baseline from a reference data file (CSV, JSON Lines or Parquet) in one pass.
+    Build(BuildArgs),
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// The reference data: .csv (with a header), .jsonl/.ndjson or .parquet.
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write the baseline JSON.
+    #[arg(long)]
+    out: PathBuf,
+    /// The model's name (default: the input file's stem).
+    #[arg(long)]
+    model: Option<String>,
+    /// Override a column's inferred kind: COLUMN=numeric|categorical|text (repeatable).
+    #[arg(long = "kind", value_name = "COLUMN=KIND", value_parser = parse_kind)]
+    kinds: Vec<(String, Kind)>,
+    /// Leave a column out of the baseline (repeatable).
+    #[arg(long = "ignore", value_name = "COLUMN")]
+    ignore: Vec<String>,
+    /// Keep every value of numeric columns with at most this many rows (tests are then exact).
+    #[arg(long, default_value_t = ProfileLimits::default().exact_limit)]
+    exact_limit: u64,
+    /// Number of quantile bins for PSI and the binned distances.
+    #[arg(long, default_value_t = ProfileLimits::default().bins, value_parser = parse_bins)]
+    bins: usize,
+    /// Keep at most this many categories per column; the rest are merged into `__other__`.
+    #[arg(long, default_value_t = ProfileLimits::default().max_categories)]
+    max_categories: usize,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The baseline JSON (default: the bundled example).
+    #[arg(long, requires = "input")]
+    baseline: Option<PathBuf>,
+    /// The current data: .csv, .jsonl/.ndjson or .parquet (default: the bundled example).
+    #[arg(long, requires = "baseline")]
+    input: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Exit with status 2 when the dataset drifted.
+    #[arg(long)]
+    fail_on_drift: bool,
+    /// Tests to run on every feature they apply to, replacing the default rule:
+    /// ks, chi2, ztest, psi, jensenshannon (distance, natural log), kl, hellinger,
+    /// wasserstein (normed by the reference std), anderson, cvm, mannwhitney.
+    #[arg(long, value_delimiter = ',', value_parser = |s: &str| s.parse::<TestName>())]
+    tests: Option<Vec<TestName>>,
+    /// Threshold override: TEST=VALUE (repeatable), e.g. psi=0.2.
+    #[arg(long = "threshold", value_name = "TEST=VALUE", value_parser = parse_threshold)]
+    thresholds: Vec<(TestName, f64)>,
+    /// Correction of the deciding p-values across features: none, bonferroni or bh.
+    #[arg(long, default_value = "none", value_parser = |s: &str| s.parse::<Correction>())]
+    correction: Correction,
+    /// Features with fewer current values are reported as insufficient data.
+    #[arg(long, default_value_t = 1)]
+    min_samples: u64,
+    /// Share of drifted features at which the dataset counts as drifted.
+    #[arg(long, default_value_t = 0.5)]
+    drift_share: f64,
+}
+
+fn parse_kind(s: &str) -> Result<(String, Kind), String> {
+    let (column, kind) = s.rsplit_once('=').ok_or("expected COLUMN=KIND")?;
+    Ok((column.to_owned(), kind.parse()?))
+}
+
+fn parse_bins(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (2..=1000).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?}: expected a whole number from 2 to 1000")),
+    }
+}
+
+fn parse_threshold(s: &str) -> Result<(TestName, f64), String> {
+    let (test, value) = s.split_once('=').ok_or("expected TEST=VALUE")?;
+    let value: f64 = value
+        .parse()
+        .map_err(|e| format!("threshold {value:?}: {e}"))?;
+    Ok((test.parse()?, value))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors exit 1 so that 2 always means "drifted".
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Baseline(BaselineCommand::Build(args)) => build_baseline(args),
+        Command::Report(args) => report(args),
+    }
+}
+
+fn build_baseline(args: BuildArgs) -> Result<ExitCode> {
+    let model = match args.model {
+        Some(m) => m,
+        None => args
+            .input
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned(),
+    };
+    let options = BuildOptions {
+        input: args.input,
+        model,
+        kinds: args.kinds.into_iter().collect::<HashMap<_, _>>(),
+        ignore: args.ignore.into_iter().collect::<HashSet<_>>(),
+        limits: ProfileLimits {
+            exact_limit: args.exact_limit,
+            bins: args.bins,
+            max_categories: args.max_categories.max(1),
+            ..ProfileLimits::default()
+        },
+    };
+    let bar = progress_bar();
+    let mut on_progress = |done: u64, total: Option<u64>| {
+        if let Some(total) = total {
+            bar.set_length(total);
+        }
+        bar.set_position(done);
+    };
+    let baseline = build(&options, &mut on_progress)?;
+    bar.finish_and_clear();
+    baseline.save(&args.out)?;
+    eprintln!(
+        "baseline for model {:?}: {} rows, {} columns ({}) -> {}",
+        baseline.model,
+        baseline.rows,
+        baseline.columns.len(),
+        kinds_summary(&baseline),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template"),
+    );
+    bar
+}
+
+fn kinds_summary(baseline: &Baseline) -> String {
+    let count = |k: Kind| {
+        baseline
+            .columns
+            .iter()
+            .filter(|c| c.profile.kind() == k)
+            .count()
+    };
+    format!(
+        "{} numeric, {} categorical, {} text",
+        count(Kind::Numeric),
+        count(Kind::Categorical),
+        count(Kind::Text)
+    )
+}
+
+/// The bundled example used when `report` gets no files.
+fn example_files() -> (PathBuf, PathBuf) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/loans");
+    (dir.join("baseline.json"), dir.join("current.csv"))
+}
+
+fn report(args: ReportArgs) -> Result<ExitCode> {
+    let (baseline_path, input) = match (args.baseline, args.input) {
+        (Some(b), Some(i)) => (b, i),
+        _ => {
+            let (b, i) = example_files();
+            eprintln!(
+                "no --baseline/--input given: reporting on the bundled example {}",
+                i.display()
+            );
+            (b, i)
+        }
+    };
+    if !(args.drift_share > 0.0 && args.drift_share <= 1.0) {
+        bail!(
+            "--drift-share {}: expected a share in (0, 1]",
+            args.drift_share
+        );
+    }
+    let baseline = Baseline::load(&baseline_path)?;
+    let sample =
+        read_sample(&baseline, &input).with_context(|| format!("reading {}", input.display()))?;
+    let options = DetectOptions {
+        tests: args.tests,
+        thresholds: args.thresholds.into_iter().collect(),
+        correction: args.correction,
+        min_samples: args.min_samples,
+        drift_share: args.drift_share,
+    };
+    let report = detect(&baseline, &sample, &options);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render_table(&report));
+    }
+    Ok(if args.fail_on_drift && report.drifted {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -23,12 +23,36 @@ pub enum Correction {
 }
 
 impl Correction {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Correction::None => "none",
+            Correction::Bonferroni => "bonferroni",
+            Correction::BenjaminiHochberg => "bh",
+        }
+    }
+
     /// The adjusted p-values, in input order.
     pub fn adjust(&self, p: &[f64]) -> Vec<f64> {
         match self {
             Correction::None => p.to_vec(),
             Correction::Bonferroni => bonferroni(p),
             Correction::BenjaminiHochberg => benjamini_hochberg(p),
+        }
+    }
+}
+
+impl std::str::FromStr for Correction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(Correction::None),
+            "bonferroni" => Ok(Correction::Bonferroni),
+            "bh" | "fdr" | "benjamini-hochberg" => Ok(Correction::BenjaminiHochberg),
+            other => Err(format!(
+                "unknown correction {other:?}: expected none, bonferroni or bh"
+            )),
         }
     }
 }

@@ -16,7 +16,10 @@ pub fn load_cases(family: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let doc: Value = serde_json::from_str(&text).expect("vectors file is JSON");
-    let cases = doc["cases"].as_array().expect("`cases` is an array").clone();
+    let cases = doc["cases"]
+        .as_array()
+        .expect("`cases` is an array")
+        .clone();
     assert!(!cases.is_empty(), "{family}: no cases");
     cases
 }

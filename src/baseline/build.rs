@@ -1,0 +1,311 @@
+//! `baseline build`: one streaming pass over a data file that infers each
+//! column's kind (unless given) and profiles it, in memory bounded by
+//! [`ProfileLimits`] whatever the file's size.
+//!
+//! A column whose kind is not given is accumulated both ways at once — as
+//! numbers while every value parses as one, and as strings (category counts
+//! and text descriptors) — so that the kind can be decided at the end
+//! without a second pass.
+
+use super::profile::{CategoricalAccumulator, NumericAccumulator, ProfileLimits, TextAccumulator};
+use super::{Baseline, Column, FORMAT_NAME, FORMAT_VERSION, Profile, Source};
+use crate::dataset::{self, Cell, Row, RowReader};
+use crate::schema::{Kind, KindEvidence, parse_number};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What to build a baseline from.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub input: PathBuf,
+    pub model: String,
+    /// Kinds given by the user, by column name.
+    pub kinds: HashMap<String, Kind>,
+    /// Columns left out of the baseline.
+    pub ignore: HashSet<String>,
+    pub limits: ProfileLimits,
+}
+
+/// Why a baseline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Dataset(#[from] dataset::DatasetError),
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: no rows after the header: a baseline needs data")]
+    NoRows { file: String },
+    #[error(
+        "{file}: --{flag} names column {column:?}, which the file does not have (it has: {have})"
+    )]
+    UnknownColumn {
+        file: String,
+        flag: &'static str,
+        column: String,
+        have: String,
+    },
+    #[error(
+        "{location}, column {column:?}: expected a finite number (the column is numeric), got {got:?}"
+    )]
+    NotNumeric {
+        location: String,
+        column: String,
+        got: String,
+    },
+    #[error("{file}, column {column:?}: no values, so it cannot be profiled as {kind}")]
+    EmptyColumn {
+        file: String,
+        column: String,
+        kind: Kind,
+    },
+}
+
+/// Observer of progress in bytes: `(done, total)`.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>);
+
+/// Builds a baseline from `options.input` in one pass.
+pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline, BuildError> {
+    let file = file_name(&options.input);
+    let mut reader = dataset::open(&options.input)?;
+    check_named_columns(&file, reader.columns(), options)?;
+    let mut columns: Vec<(usize, ColumnBuilder)> = reader
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| !options.ignore.contains(*name))
+        .map(|(i, name)| {
+            let kind = options.kinds.get(name).copied();
+            (i, ColumnBuilder::new(name, kind, &options.limits))
+        })
+        .collect();
+    let rows = read_all(reader.as_mut(), &mut columns, progress)?;
+    if rows == 0 {
+        return Err(BuildError::NoRows { file });
+    }
+    let columns = columns
+        .into_iter()
+        .map(|(_, b)| b.finish(&file, &options.limits))
+        .collect::<Result<_, _>>()?;
+    Ok(Baseline {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        model: options.model.clone(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        source: Source {
+            file,
+            sha256: sha256_file(&options.input)?,
+            format: format_name(&options.input)?,
+        },
+        rows,
+        columns,
+    })
+}
+
+fn read_all(
+    reader: &mut dyn RowReader,
+    columns: &mut [(usize, ColumnBuilder)],
+    progress: Progress<'_>,
+) -> Result<u64, BuildError> {
+    let mut row = Row::default();
+    let mut rows = 0u64;
+    while reader.read_row(&mut row)? {
+        rows += 1;
+        for (i, builder) in columns.iter_mut() {
+            builder
+                .add(row.get(*i))
+                .map_err(|got| BuildError::NotNumeric {
+                    location: reader.location().to_string(),
+                    column: builder.name.clone(),
+                    got,
+                })?;
+        }
+        if rows % 8192 == 0 {
+            let (done, total) = reader.progress();
+            progress(done, total);
+        }
+    }
+    let (done, total) = reader.progress();
+    progress(done, total);
+    Ok(rows)
+}
+
+fn check_named_columns(
+    file: &str,
+    have: &[String],
+    options: &BuildOptions,
+) -> Result<(), BuildError> {
+    let named = options
+        .kinds
+        .keys()
+        .map(|c| ("kind", c))
+        .chain(options.ignore.iter().map(|c| ("ignore", c)));
+    for (flag, column) in named {
+        if !have.contains(column) {
+            return Err(BuildError::UnknownColumn {
+                file: file.into(),
+                flag,
+                column: column.clone(),
+                have: have.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One column being profiled: the accumulators of every kind it may still
+/// turn out to be.
+struct ColumnBuilder {
+    name: String,
+    forced: Option<Kind>,
+    missing: u64,
+    evidence: KindEvidence,
+    numeric: Option<NumericAccumulator>,
+    categorical: Option<CategoricalAccumulator>,
+    text: Option<TextAccumulator>,
+    scratch: String,
+}
+
+impl ColumnBuilder {
+    fn new(name: &str, forced: Option<Kind>, limits: &ProfileLimits) -> Self {
+        let may_be = |k: Kind| forced.is_none() || forced == Some(k);
+        Self {
+            name: name.into(),
+            forced,
+            missing: 0,
+            evidence: KindEvidence {
+                all_numeric: true,
+                ..KindEvidence::default()
+            },
+            numeric: may_be(Kind::Numeric).then(|| NumericAccumulator::new(limits)),
+            categorical: may_be(Kind::Categorical).then(|| CategoricalAccumulator::new(limits)),
+            text: may_be(Kind::Text).then(|| TextAccumulator::new(limits)),
+            scratch: String::new(),
+        }
+    }
+
+    /// Adds one cell; `Err(value)` when a forced-numeric column gets a
+    /// value that is not a finite number.
+    fn add(&mut self, cell: &Cell) -> Result<(), String> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = self.add_value(cell, &mut scratch);
+        self.scratch = scratch;
+        result
+    }
+
+    fn add_value(&mut self, cell: &Cell, scratch: &mut String) -> Result<(), String> {
+        scratch.clear();
+        let (number, text): (Option<f64>, &str) = match cell {
+            Cell::Missing => return Ok(self.missing += 1),
+            // NaN is how pandas and Arrow write a missing float.
+            Cell::Number(x) if x.is_nan() => return Ok(self.missing += 1),
+            Cell::Text(s) if s.is_empty() && self.forced != Some(Kind::Text) => {
+                return Ok(self.missing += 1);
+            }
+            Cell::Number(x) => {
+                scratch.push_str(&x.to_string());
+                (x.is_finite().then_some(*x), scratch)
+            }
+            Cell::Bool(b) => (None, if *b { "true" } else { "false" }),
+            Cell::Text(s) => (parse_number(s), s.as_str()),
+        };
+        self.evidence.values += 1;
+        match (number, &mut self.numeric) {
+            (Some(x), Some(acc)) => acc.add(x),
+            (None, Some(_)) if self.forced == Some(Kind::Numeric) => return Err(text.to_owned()),
+            (None, _) => {
+                self.evidence.all_numeric = false;
+                self.numeric = None;
+            }
+            (Some(_), None) => {}
+        }
+        self.evidence.chars += text.chars().count() as u64;
+        self.evidence.with_whitespace += u64::from(text.contains(char::is_whitespace));
+        if let Some(acc) = &mut self.categorical {
+            acc.add(text);
+        }
+        if let Some(acc) = &mut self.text {
+            acc.add(text);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, file: &str, limits: &ProfileLimits) -> Result<Column, BuildError> {
+        if let Some(acc) = &self.categorical {
+            self.evidence.distinct = acc.distinct();
+        }
+        let kind = self.forced.unwrap_or_else(|| self.evidence.infer());
+        let empty = || BuildError::EmptyColumn {
+            file: file.into(),
+            column: self.name.clone(),
+            kind,
+        };
+        let profile = match kind {
+            Kind::Numeric => Profile::Numeric(
+                self.numeric
+                    .as_ref()
+                    .and_then(|a| a.finish(limits))
+                    .ok_or_else(empty)?,
+            ),
+            Kind::Text => Profile::Text(
+                self.text
+                    .as_ref()
+                    .and_then(|a| a.finish(limits))
+                    .ok_or_else(empty)?,
+            ),
+            Kind::Categorical => Profile::Categorical(
+                self.categorical
+                    .as_ref()
+                    .expect("kept while categorical is possible")
+                    .finish(limits),
+            ),
+        };
+        Ok(Column {
+            name: self.name,
+            count: self.evidence.values,
+            missing: self.missing,
+            profile,
+        })
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn format_name(path: &Path) -> Result<String, BuildError> {
+    Ok(match dataset::Format::from_path(path)? {
+        dataset::Format::Csv => "csv",
+        dataset::Format::JsonLines => "jsonl",
+        dataset::Format::Parquet => "parquet",
+    }
+    .into())
+}
+
+fn sha256_file(path: &Path) -> Result<String, BuildError> {
+    let io = |source| BuildError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

@@ -1,0 +1,269 @@
+//! The training baseline: a compact, versioned JSON profile of the reference
+//! data a model was trained and validated on, frozen once so that any live
+//! sample can be compared with it without the raw training data.
+//!
+//! Per column it keeps the kind, counts, and for numeric columns the moments,
+//! the decile bins (edges and proportions) and the reference distribution in
+//! the most exact form that fits: every value (up to `exact_limit`), every
+//! distinct value with its count (up to 100 distinct values), or otherwise
+//! equally spaced quantiles from a [`sketch::QuantileSketch`]. Categorical
+//! columns keep category counts (top K plus `__other__`); text columns keep a
+//! numeric profile of each descriptor in [`crate::schema::TEXT_DESCRIPTORS`].
+
+pub mod build;
+pub mod profile;
+pub mod sketch;
+
+use crate::schema::Kind;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The value of `format` in every baseline file.
+pub const FORMAT_NAME: &str = "driftwatch-baseline";
+/// The baseline format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The bucket that holds categories beyond the cardinality cap.
+pub const OTHER_CATEGORY: &str = "__other__";
+
+/// A model's training baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// The format version, [`FORMAT_VERSION`] for files this build writes.
+    pub format_version: u32,
+    /// The model this baseline belongs to.
+    pub model: String,
+    /// When the baseline was built (RFC 3339, UTC).
+    pub created_at: String,
+    /// The data file it was built from.
+    pub source: Source,
+    /// Rows read from the source.
+    pub rows: u64,
+    /// One profile per column, in file order.
+    pub columns: Vec<Column>,
+}
+
+/// Where a baseline came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The file name (without its directory).
+    pub file: String,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+    /// `csv`, `jsonl` or `parquet`.
+    pub format: String,
+}
+
+/// The profile of one column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// The column name, as in the header.
+    pub name: String,
+    /// Non-missing values.
+    pub count: u64,
+    /// Missing (empty or null) values.
+    pub missing: u64,
+    /// The kind and its statistics (`{"kind": "numeric", "stats": {...}}`).
+    pub profile: Profile,
+}
+
+/// Kind-specific statistics of a column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "stats", rename_all = "lowercase")]
+pub enum Profile {
+    Numeric(NumericProfile),
+    Categorical(CategoricalProfile),
+    Text(TextProfile),
+}
+
+impl Profile {
+    /// The column kind this profile describes.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Profile::Numeric(_) => Kind::Numeric,
+            Profile::Categorical(_) => Kind::Categorical,
+            Profile::Text(_) => Kind::Text,
+        }
+    }
+}
+
+/// Statistics of a numeric column (or of one text descriptor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumericProfile {
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    /// Population standard deviation (ddof = 0), as numpy's `std`.
+    pub std: f64,
+    /// Distinct values, counted exactly up to a cap.
+    pub distinct: Distinct,
+    /// Decile bins frozen from the reference.
+    pub bins: Bins,
+    /// The reference distribution itself.
+    pub reference: Reference,
+}
+
+/// A distinct-value count that stops at a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Distinct {
+    /// Distinct values seen, or the cap when `capped`.
+    pub count: u64,
+    /// True when there were more than `count` distinct values.
+    pub capped: bool,
+}
+
+/// Quantile bins: a value `x` falls in bin `searchsorted(edges, x, 'right')`,
+/// so there are `edges.len() + 1` bins and the outer two are open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bins {
+    /// Interior edges: the unique deciles of the reference.
+    pub edges: Vec<f64>,
+    /// Share of the reference in each bin.
+    pub proportions: Vec<f64>,
+}
+
+/// The reference distribution of a numeric column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "form", content = "data", rename_all = "lowercase")]
+pub enum Reference {
+    /// Every value, sorted: tests against it are exact.
+    Exact { values: Vec<f64> },
+    /// Every distinct value (sorted) with its count: tests are exact.
+    Counts { values: Vec<f64>, counts: Vec<u64> },
+    /// Quantiles at ranks `i/(m-1)`, `i = 0..m`, of a summary whose rank
+    /// error is at most `rank_error` (a share of the rows).
+    Quantiles {
+        quantiles: Vec<f64>,
+        rank_error: f64,
+    },
+}
+
+/// Statistics of a categorical column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoricalProfile {
+    /// Kept categories with their counts, most frequent first.
+    pub categories: Vec<CategoryCount>,
+    /// Values of categories beyond the cap, merged into [`OTHER_CATEGORY`].
+    pub other: u64,
+    /// Distinct categories seen (estimated beyond a few thousand).
+    pub distinct: u64,
+    /// False when the counts are estimates (more distinct values than the
+    /// counting table holds).
+    pub exact: bool,
+}
+
+/// One category and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Statistics of a free-text column: one numeric profile per descriptor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextProfile {
+    pub descriptors: Vec<Descriptor>,
+}
+
+/// The profile of one text descriptor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Descriptor {
+    pub name: String,
+    pub profile: NumericProfile,
+}
+
+/// Why a baseline file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a driftwatch baseline: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path}: baseline format version {found}, this driftwatch reads version {FORMAT_VERSION}: rebuild it with `driftwatch baseline build`"
+    )]
+    Version { path: String, found: u64 },
+}
+
+impl Baseline {
+    /// Reads and checks a baseline file. The format version is checked
+    /// before the rest is parsed, so an old or newer file gets a version
+    /// error rather than a confusing field error.
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        check_version(&shown, &text)?;
+        serde_json::from_str(&text).map_err(|source| BaselineError::Parse {
+            path: shown,
+            source,
+        })
+    }
+
+    /// Writes the baseline as JSON (through a temporary file and a rename,
+    /// so a crash never leaves half a baseline).
+    pub fn save(&self, path: &Path) -> Result<(), BaselineError> {
+        let shown = path.display().to_string();
+        let io = |source| BaselineError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let json = serde_json::to_vec(self).expect("a baseline always serializes");
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, json).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// The profile of the column named `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    format: Option<String>,
+    format_version: Option<u64>,
+}
+
+fn check_version(path: &str, text: &str) -> Result<(), BaselineError> {
+    let probe: VersionProbe =
+        serde_json::from_str(text).map_err(|source| BaselineError::Parse {
+            path: path.into(),
+            source,
+        })?;
+    let parse = |msg: &str| BaselineError::Parse {
+        path: path.into(),
+        source: serde::de::Error::custom(msg),
+    };
+    if probe.format.as_deref() != Some(FORMAT_NAME) {
+        return Err(parse("expected \"format\": \"driftwatch-baseline\""));
+    }
+    match probe.format_version {
+        Some(v) if v == u64::from(FORMAT_VERSION) => Ok(()),
+        Some(found) => Err(BaselineError::Version {
+            path: path.into(),
+            found,
+        }),
+        None => Err(parse("missing \"format_version\"")),
+    }
+}

@@ -1,0 +1,407 @@
+//! Detection: run the configured tests of a current sample against its
+//! baseline and say, per feature and for the whole dataset, whether it
+//! drifted. A report is plain data (serializable to JSON); where the sample
+//! comes from (a file, a live window) is not this module's business.
+//!
+//! Without `--tests`, each feature gets Evidently's default test and
+//! threshold (see [`rule`]), with PSI reported beside it for information.
+
+pub mod categorical;
+pub mod numeric;
+pub mod rule;
+
+use crate::baseline::{Baseline, Column, Profile};
+use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use crate::stats::correction::Correction;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// A statistical test or distance, by the name users write in `--tests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestName {
+    Ks,
+    Chi2,
+    Ztest,
+    Psi,
+    JensenShannon,
+    Kl,
+    Hellinger,
+    Wasserstein,
+    Anderson,
+    Cvm,
+    MannWhitney,
+}
+
+impl TestName {
+    /// Every test, in the order reports list them.
+    pub const ALL: [TestName; 11] = [
+        TestName::Ks,
+        TestName::Chi2,
+        TestName::Ztest,
+        TestName::Psi,
+        TestName::JensenShannon,
+        TestName::Kl,
+        TestName::Hellinger,
+        TestName::Wasserstein,
+        TestName::Anderson,
+        TestName::Cvm,
+        TestName::MannWhitney,
+    ];
+
+    /// The name used in `--tests` and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestName::Ks => "ks",
+            TestName::Chi2 => "chi2",
+            TestName::Ztest => "ztest",
+            TestName::Psi => "psi",
+            TestName::JensenShannon => "jensenshannon",
+            TestName::Kl => "kl",
+            TestName::Hellinger => "hellinger",
+            TestName::Wasserstein => "wasserstein",
+            TestName::Anderson => "anderson",
+            TestName::Cvm => "cvm",
+            TestName::MannWhitney => "mannwhitney",
+        }
+    }
+
+    /// True for tests that decide by a p-value (drift when p < threshold);
+    /// the others are distances (drift when score ≥ threshold).
+    pub fn is_p_value(self) -> bool {
+        matches!(
+            self,
+            TestName::Ks
+                | TestName::Chi2
+                | TestName::Ztest
+                | TestName::Anderson
+                | TestName::Cvm
+                | TestName::MannWhitney
+        )
+    }
+
+    /// Evidently's default threshold for the test.
+    pub fn default_threshold(self) -> f64 {
+        if self.is_p_value() { 0.05 } else { 0.1 }
+    }
+
+    /// Whether the test applies to values of this kind (text descriptors
+    /// are numeric).
+    pub fn applies_to(self, kind: Kind) -> bool {
+        match self {
+            TestName::Chi2 | TestName::Ztest => kind == Kind::Categorical,
+            TestName::Psi | TestName::JensenShannon | TestName::Kl | TestName::Hellinger => true,
+            _ => kind != Kind::Categorical,
+        }
+    }
+}
+
+impl fmt::Display for TestName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TestName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TestName::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = TestName::ALL.iter().map(|t| t.as_str()).collect();
+                format!("unknown test {s:?}: expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// The current values of one baseline column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Numeric(Vec<f64>),
+    Categorical(HashMap<String, u64>),
+    /// One vector per descriptor, in [`TEXT_DESCRIPTORS`] order.
+    Text(Vec<Vec<f64>>),
+}
+
+impl Values {
+    /// An empty sample of the given kind.
+    pub fn empty(kind: Kind) -> Values {
+        match kind {
+            Kind::Numeric => Values::Numeric(Vec::new()),
+            Kind::Categorical => Values::Categorical(HashMap::new()),
+            Kind::Text => Values::Text(vec![Vec::new(); TEXT_DESCRIPTORS.len()]),
+        }
+    }
+
+    /// Number of (non-missing) values.
+    pub fn len(&self) -> u64 {
+        match self {
+            Values::Numeric(v) => v.len() as u64,
+            Values::Categorical(m) => m.values().sum(),
+            Values::Text(d) => d.first().map_or(0, |v| v.len() as u64),
+        }
+    }
+
+    /// True when there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A current sample: per baseline column (same order), its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub rows: u64,
+    pub columns: Vec<ColumnSample>,
+}
+
+/// The current values of one column and how many were missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSample {
+    pub missing: u64,
+    pub values: Values,
+}
+
+/// How to decide drift.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectOptions {
+    /// Tests to run on every feature they apply to; `None` = the default rule.
+    pub tests: Option<Vec<TestName>>,
+    /// Threshold overrides per test.
+    pub thresholds: HashMap<TestName, f64>,
+    /// Correction of the deciding p-values across features.
+    pub correction: Correction,
+    /// Features with fewer current values are "insufficient data".
+    pub min_samples: u64,
+    /// Share of drifted features at which the dataset is drifted.
+    pub drift_share: f64,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        Self {
+            tests: None,
+            thresholds: HashMap::new(),
+            correction: Correction::None,
+            min_samples: 1,
+            drift_share: 0.5,
+        }
+    }
+}
+
+/// The outcome of one test on one feature (or one text descriptor).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestReport {
+    pub test: TestName,
+    /// The text descriptor tested, for text features.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub descriptor: Option<&'static str>,
+    pub statistic: Option<f64>,
+    pub p_value: Option<f64>,
+    /// The p-value after the multiple-testing correction, when one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value_adjusted: Option<f64>,
+    pub threshold: f64,
+    /// `None` when the test could not run (see `error`).
+    pub drifted: Option<bool>,
+    /// False for tests reported for information only (PSI beside the
+    /// default test): they do not decide the feature's verdict.
+    pub decisive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Whether a feature could be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    InsufficientData,
+}
+
+/// The verdict on one feature.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeatureReport {
+    pub name: String,
+    pub kind: Kind,
+    /// Rows in the current sample.
+    pub rows: u64,
+    /// Of which missing for this feature.
+    pub missing: u64,
+    pub status: Status,
+    pub tests: Vec<TestReport>,
+    /// `None` when there was not enough data to judge.
+    pub drifted: Option<bool>,
+}
+
+/// The verdict on a whole current sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub model: String,
+    pub rows: u64,
+    pub baseline_rows: u64,
+    pub features: Vec<FeatureReport>,
+    /// Features judged (not insufficient data).
+    pub evaluated_features: u64,
+    pub drifted_features: u64,
+    /// Drifted / evaluated features (0 when none was evaluated).
+    pub drift_share: f64,
+    /// The share at which the dataset counts as drifted.
+    pub drift_share_threshold: f64,
+    pub drifted: bool,
+    /// The p-value correction applied across features.
+    pub correction: &'static str,
+}
+
+/// Tests `sample` against `baseline`. `sample.columns` must follow
+/// `baseline.columns` one to one.
+pub fn detect(baseline: &Baseline, sample: &Sample, options: &DetectOptions) -> Report {
+    assert_eq!(baseline.columns.len(), sample.columns.len());
+    let mut features: Vec<FeatureReport> = baseline
+        .columns
+        .iter()
+        .zip(&sample.columns)
+        .map(|(column, current)| feature_report(column, current, sample.rows, options))
+        .collect();
+    apply_correction(&mut features, options);
+    summarize(baseline, sample.rows, features, options)
+}
+
+fn feature_report(
+    column: &Column,
+    current: &ColumnSample,
+    rows: u64,
+    options: &DetectOptions,
+) -> FeatureReport {
+    let enough = current.values.len() >= options.min_samples.max(1);
+    let tests = if enough {
+        run_tests(column, &current.values, options)
+    } else {
+        Vec::new()
+    };
+    FeatureReport {
+        name: column.name.clone(),
+        kind: column.profile.kind(),
+        rows,
+        missing: current.missing,
+        status: if enough {
+            Status::Ok
+        } else {
+            Status::InsufficientData
+        },
+        tests,
+        drifted: None,
+    }
+}
+
+fn run_tests(column: &Column, values: &Values, options: &DetectOptions) -> Vec<TestReport> {
+    match (&column.profile, values) {
+        (Profile::Numeric(p), Values::Numeric(v)) => {
+            numeric::run(p, column.count, v, None, options)
+        }
+        (Profile::Categorical(p), Values::Categorical(v)) => categorical::run(p, v, options),
+        (Profile::Text(p), Values::Text(d)) => p
+            .descriptors
+            .iter()
+            .zip(d)
+            .zip(TEXT_DESCRIPTORS)
+            .flat_map(|((desc, v), name)| {
+                numeric::run(&desc.profile, column.count, v, Some(name), options)
+            })
+            .collect(),
+        _ => panic!("sample of column {} does not match its kind", column.name),
+    }
+}
+
+/// Adjusts the deciding p-values across all features and re-decides them.
+fn apply_correction(features: &mut [FeatureReport], options: &DetectOptions) {
+    if options.correction == Correction::None {
+        return;
+    }
+    let mut deciding: Vec<&mut TestReport> = features
+        .iter_mut()
+        .flat_map(|f| f.tests.iter_mut())
+        .filter(|t| t.decisive && t.test.is_p_value() && t.p_value.is_some())
+        .collect();
+    let raw: Vec<f64> = deciding
+        .iter()
+        .map(|t| t.p_value.unwrap_or(f64::NAN))
+        .collect();
+    for (test, adjusted) in deciding.iter_mut().zip(options.correction.adjust(&raw)) {
+        test.p_value_adjusted = Some(adjusted);
+        test.drifted = Some(adjusted < test.threshold);
+    }
+}
+
+fn summarize(
+    baseline: &Baseline,
+    rows: u64,
+    mut features: Vec<FeatureReport>,
+    options: &DetectOptions,
+) -> Report {
+    for f in &mut features {
+        if f.status == Status::Ok {
+            let decisive = f.tests.iter().filter(|t| t.decisive);
+            f.drifted = Some(decisive.filter_map(|t| t.drifted).any(|d| d));
+        }
+    }
+    let evaluated = features.iter().filter(|f| f.drifted.is_some()).count() as u64;
+    let drifted = features.iter().filter(|f| f.drifted == Some(true)).count() as u64;
+    let share = if evaluated == 0 {
+        0.0
+    } else {
+        drifted as f64 / evaluated as f64
+    };
+    Report {
+        model: baseline.model.clone(),
+        rows,
+        baseline_rows: baseline.rows,
+        features,
+        evaluated_features: evaluated,
+        drifted_features: drifted,
+        drift_share: share,
+        drift_share_threshold: options.drift_share,
+        drifted: evaluated > 0 && share >= options.drift_share,
+        correction: options.correction.name(),
+    }
+}
+
+/// Builds the report of one test from its result.
+pub(crate) fn test_report(
+    test: TestName,
+    descriptor: Option<&'static str>,
+    decisive: bool,
+    options: &DetectOptions,
+    result: Result<(f64, Option<f64>), String>,
+) -> TestReport {
+    let threshold = options
+        .thresholds
+        .get(&test)
+        .copied()
+        .unwrap_or_else(|| test.default_threshold());
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let (statistic, p_value, error) = match result {
+        Ok((s, p)) => (finite(s), p.and_then(finite), None),
+        Err(e) => (None, None, Some(e)),
+    };
+    let drifted = if test.is_p_value() {
+        p_value.map(|p| p < threshold)
+    } else {
+        statistic.map(|s| s >= threshold)
+    };
+    TestReport {
+        test,
+        descriptor,
+        statistic,
+        p_value,
+        p_value_adjusted: None,
+        threshold,
+        drifted,
+        decisive,
+        error,
+    }
+}

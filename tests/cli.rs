@@ -1,0 +1,244 @@
+//! The command line as a user meets it: the README's first command, exit
+//! codes, the three input formats, and clear errors on bad input.
+
+mod support;
+
+use serde_json::Value;
+use std::fs;
+use support::{build_baseline, driftwatch, example, fixture, report_json, stderr};
+
+#[test]
+fn report_without_arguments_runs_on_the_bundled_example() {
+    let out = driftwatch(&["report"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "feature",
+        "income",
+        "wasserstein",
+        "jensenshannon",
+        "notes:length",
+        "model loans",
+    ] {
+        assert!(
+            table.contains(expected),
+            "table lacks {expected:?}:\n{table}"
+        );
+    }
+}
+
+#[test]
+fn fail_on_drift_exits_2_only_when_the_dataset_drifted() {
+    let drifted = driftwatch(&["report", "--fail-on-drift"]);
+    assert_eq!(drifted.status.code(), Some(2), "{}", stderr(&drifted));
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = build_baseline(dir.path(), &example("reference.csv"), &[]);
+    let same = driftwatch(&[
+        "report".as_ref(),
+        "--fail-on-drift".as_ref(),
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--input".as_ref(),
+        example("reference.csv").as_os_str(),
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+}
+
+#[test]
+fn baseline_records_kinds_source_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_baseline(dir.path(), &example("reference.csv"), &["--model", "loans"]);
+    let b: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(b["format"], "driftwatch-baseline");
+    assert_eq!(b["format_version"], 1);
+    assert_eq!(b["model"], "loans");
+    assert_eq!(b["rows"], 5000);
+    assert_eq!(b["source"]["file"], "reference.csv");
+    assert_eq!(b["source"]["sha256"].as_str().unwrap().len(), 64);
+    let kind = |name: &str| {
+        let c = b["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        c["profile"]["kind"].as_str().unwrap().to_string()
+    };
+    assert_eq!(kind("age"), "numeric");
+    assert_eq!(kind("approved"), "numeric", "0/1 integers stay numeric");
+    assert_eq!(kind("region"), "categorical", "`New York` stays a category");
+    assert_eq!(
+        kind("income_band"),
+        "categorical",
+        "`40K - 60K €` stays a category"
+    );
+    assert_eq!(kind("notes"), "text");
+}
+
+#[test]
+fn kind_override_and_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_baseline(
+        dir.path(),
+        &example("reference.csv"),
+        &[
+            "--kind",
+            "approved=categorical",
+            "--ignore",
+            "notes",
+            "--ignore",
+            "score",
+        ],
+    );
+    let b: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    let columns = b["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 8);
+    let approved = columns.iter().find(|c| c["name"] == "approved").unwrap();
+    assert_eq!(approved["profile"]["kind"], "categorical");
+    let bad = driftwatch(&[
+        "baseline",
+        "build",
+        "--input",
+        "x.csv",
+        "--out",
+        "y.json",
+        "--kind",
+        "age=number",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("expected numeric, categorical or text"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn csv_jsonl_and_parquet_inputs_give_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = build_baseline(dir.path(), &example("reference.csv"), &[]);
+    let tests = ["--tests", "ks,wasserstein,psi,chi2,jensenshannon"];
+    let csv = report_json(&baseline, &example("current.csv"), &tests);
+    let jsonl = report_json(&baseline, &fixture("loans_current.jsonl"), &tests);
+    let parquet = report_json(&baseline, &fixture("loans_current.parquet"), &tests);
+    assert_eq!(csv["rows"], 1000);
+    assert_eq!(csv["features"], jsonl["features"]);
+    assert_eq!(csv["features"], parquet["features"]);
+}
+
+#[test]
+fn baseline_from_parquet_matches_baseline_from_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_csv = build_baseline(dir.path(), &example("current.csv"), &[]);
+    let csv: Value = serde_json::from_str(&fs::read_to_string(&from_csv).unwrap()).unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let from_pq = build_baseline(dir2.path(), &fixture("loans_current.parquet"), &[]);
+    let pq: Value = serde_json::from_str(&fs::read_to_string(&from_pq).unwrap()).unwrap();
+    assert_eq!(csv["columns"], pq["columns"]);
+}
+
+/// Runs `report` on `current` (CSV text) against a baseline of the example
+/// and returns its stderr, asserting exit status 1.
+fn report_error(current: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = build_baseline(dir.path(), &example("reference.csv"), &[]);
+    let input = dir.path().join("current.csv");
+    fs::write(&input, current).unwrap();
+    let out = driftwatch(&[
+        "report".as_ref(),
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--input".as_ref(),
+        input.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "expected an error, got {out:?}");
+    stderr(&out)
+}
+
+const HEADER: &str =
+    "age,income,loan_amount,term,purpose,region,income_band,notes,score,approved\n";
+
+#[test]
+fn ragged_row_names_file_and_line() {
+    let err = report_error(&format!(
+        "{HEADER}30,1,2,36,car,Miami,x,hi there,0.5,1\n31,1,2\n"
+    ));
+    assert!(
+        err.contains("current.csv") && err.contains("line 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn text_in_a_numeric_column_names_line_and_column() {
+    let err = report_error(&format!(
+        "{HEADER}30,1,2,36,car,Miami,x,hi,0.5,1\n31,lots,2,36,car,Miami,x,hi,0.5,1\n"
+    ));
+    assert!(
+        err.contains("line 3") && err.contains("\"income\"") && err.contains("\"lots\""),
+        "{err}"
+    );
+    assert!(err.contains("numeric in the baseline"), "{err}");
+}
+
+#[test]
+fn empty_file_is_an_error() {
+    let err = report_error("");
+    assert!(
+        err.contains("current.csv") && err.contains("empty"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_column_is_named() {
+    let err = report_error("age,income\n30,1\n");
+    assert!(
+        err.contains("\"loan_amount\"") && err.contains("missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn baseline_of_another_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = build_baseline(dir.path(), &example("reference.csv"), &[]);
+    let text = fs::read_to_string(&baseline).unwrap();
+    fs::write(
+        &baseline,
+        text.replace("\"format_version\":1", "\"format_version\":99"),
+    )
+    .unwrap();
+    let out = driftwatch(&[
+        "report".as_ref(),
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--input".as_ref(),
+        example("current.csv").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("format version 99") && err.contains("rebuild"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    let out = driftwatch(&[
+        "report",
+        "--tests",
+        "ks,bogus",
+        "--baseline",
+        "a",
+        "--input",
+        "b",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown test \"bogus\""),
+        "{}",
+        stderr(&out)
+    );
+}
