@@ -99,6 +99,32 @@ pub(crate) fn check_weights(sample: &'static str, weights: &[f64]) -> Result<(),
     Ok(())
 }
 
+/// Midranks of `values` (1-based; tied values share the mean of the ranks
+/// they span) and the size of each group of tied values, in ascending order
+/// of value: `scipy.stats.rankdata(values, method='average')` and the tie
+/// counts `scipy.stats._stats_py._rankdata(..., return_ties=True)` gives.
+/// The ranks are half-integers, so they are exact in `f64`.
+pub(crate) fn midranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut ties = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        // `==`, not `total_cmp`, so that -0.0 and 0.0 tie as they do in numpy.
+        let value = values[order[start]];
+        let end = start + order[start..].partition_point(|&i| values[i] == value);
+        // The ordinal ranks start+1 ..= end share their mean.
+        let rank = (start + 1 + end) as f64 / 2.0;
+        for &i in &order[start..end] {
+            ranks[i] = rank;
+        }
+        ties.push(end - start);
+        start = end;
+    }
+    (ranks, ties)
+}
+
 /// The binomial coefficient C(n, k) as a double, by the multiplicative formula
 /// `scipy.special.binom` uses for integers (same operations, so the same
 /// rounding, when the smaller of k and n - k is below 20). For larger k scipy
