@@ -60,7 +60,13 @@ pub fn cramervonmises_2samp(
         CvmMethod::Asymptotic => false,
     };
     let p_value = if exact {
-        exact_p_value(u, nx as u64, ny as u64)
+        exact_p_value(u, nx as u64, ny as u64).ok_or_else(|| StatsError::Invalid {
+            what: "method",
+            reason: format!(
+                "the exact statistic scale overflows 64 bits for sizes {nx} and {ny}; \
+                 use CvmMethod::Asymptotic"
+            ),
+        })?
     } else {
         asymptotic_p_value(statistic, nx, ny)
     };
@@ -213,17 +219,23 @@ fn floor_divide(a: f64, b: f64) -> f64 {
 /// scipy's `_pval_cvm_2samp_exact`: P(statistic >= observed) under the null,
 /// by Xiao et al.'s recursion over the frequency tables g_{u,v} of the
 /// integer statistic ζ along lattice paths. Counts are exact while below
-/// 2^53, i.e. for every size `Auto` sends here.
-fn exact_p_value(u: f64, m: u64, n: u64) -> f64 {
-    let lcm = m / gcd(m, n) * n;
-    let (a, b) = ((lcm / m) as i64, (lcm / n) as i64);
-    let mn = m * n;
+/// 2^53, i.e. for every size `Auto` sends here. `None` when ζ's range,
+/// lcm(m, n)² (m + n + 1), does not fit 64 bits (sizes far beyond any
+/// feasible enumeration).
+fn exact_p_value(u: f64, m: u64, n: u64) -> Option<f64> {
+    let lcm = (m / gcd(m, n)).checked_mul(n)?;
+    let (a, b) = (i64::try_from(lcm / m).ok()?, i64::try_from(lcm / n).ok()?);
+    let mn = m.checked_mul(n)?;
+    // Each of the m + n + 1 points of a path adds at most lcm² to ζ.
+    lcm.checked_mul(lcm)?.checked_mul(m + n + 1)?;
+    let scale = lcm * lcm * (m + n);
+    let shift = mn.checked_mul(mn.checked_mul(4)? - 1)?;
     // Anderson's U expressed on Xiao et al.'s integer scale.
     let zeta = floor_divide(
-        (lcm * lcm * (m + n)) as f64 * (6.0 * u - (mn * (4 * mn - 1)) as f64),
-        (6 * mn * mn) as f64,
+        scale as f64 * (6.0 * u - shift as f64),
+        mn.checked_mul(mn)?.checked_mul(6)? as f64,
     );
-    // gs[v]: sorted (ζ, count) pairs for the paths reaching (u, v).
+    // gs[v]: sorted (ζ, count) pairs for the paths reaching (row, v).
     let mut gs: Vec<Vec<(u64, f64)>> = vec![Vec::new(); m as usize + 1];
     gs[0].push((0, 1.0));
     for row in 0..=n as i64 {
@@ -241,7 +253,7 @@ fn exact_p_value(u: f64, m: u64, n: u64) -> f64 {
         .filter(|&&(value, _)| value as f64 >= zeta)
         .map(|&(_, c)| c)
         .sum();
-    extreme / total
+    Some(extreme / total)
 }
 
 /// Union of two sorted frequency tables, adding the counts of equal values.
@@ -370,6 +382,17 @@ mod tests {
                 index: 0,
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn infeasible_exact_is_an_error() {
+        // Coprime sizes near 70000: lcm² (m + n + 1) overflows 64 bits.
+        let x: Vec<f64> = (0..70_001).map(f64::from).collect();
+        let y: Vec<f64> = (0..70_003).map(|v| f64::from(v) + 0.5).collect();
+        assert!(matches!(
+            cramervonmises_2samp(&x, &y, CvmMethod::Exact),
+            Err(StatsError::Invalid { what: "method", .. })
         ));
     }
 
