@@ -98,3 +98,84 @@ pub(crate) fn check_weights(sample: &'static str, weights: &[f64]) -> Result<(),
     }
     Ok(())
 }
+
+/// Midranks of `values` (1-based; tied values share the mean of the ranks
+/// they span) and the size of each group of tied values, in ascending order
+/// of value: `scipy.stats.rankdata(values, method='average')` and the tie
+/// counts `scipy.stats._stats_py._rankdata(..., return_ties=True)` gives.
+/// The ranks are half-integers, so they are exact in `f64`.
+pub(crate) fn midranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut ties = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        // `==`, not `total_cmp`, so that -0.0 and 0.0 tie as they do in numpy.
+        let value = values[order[start]];
+        let end = start + order[start..].partition_point(|&i| values[i] == value);
+        // The ordinal ranks start+1 ..= end share their mean.
+        let rank = (start + 1 + end) as f64 / 2.0;
+        for &i in &order[start..end] {
+            ranks[i] = rank;
+        }
+        ties.push(end - start);
+        start = end;
+    }
+    (ranks, ties)
+}
+
+/// The binomial coefficient C(n, k) as a double, by the multiplicative formula
+/// `scipy.special.binom` uses for integers (same operations, so the same
+/// rounding, when the smaller of k and n - k is below 20). For larger k scipy
+/// switches to `1 / ((n + 1) B(n - k + 1, k + 1))`; the product kept here is
+/// at least as accurate (relative error about 3k ulp) and overflows to
+/// infinity exactly when the coefficient exceeds the double range.
+pub(crate) fn binom(n: u64, k: u64) -> f64 {
+    if k > n {
+        return 0.0;
+    }
+    let k = if (k as f64) > n as f64 / 2.0 {
+        n - k
+    } else {
+        k
+    };
+    let (nf, kf) = (n as f64, k as f64);
+    let (mut num, mut den) = (1.0_f64, 1.0_f64);
+    for i in 1..=k {
+        num *= i as f64 + nf - kf;
+        den *= i as f64;
+        // Keep both factors in range; num >= den throughout, so den never
+        // overflows first.
+        if num.abs() > 1e50 {
+            num /= den;
+            den = 1.0;
+        }
+    }
+    num / den
+}
+
+/// Sum of `values` in numpy's order (`np.add.reduce` on a contiguous float64
+/// array: pairwise blocks of 128 with eight interleaved accumulators), so
+/// that sums over many terms round as scipy's do.
+pub(crate) fn pairwise_sum(values: &[f64]) -> f64 {
+    let n = values.len();
+    if n < 8 {
+        values.iter().fold(0.0, |acc, v| acc + v)
+    } else if n <= 128 {
+        let mut r = [0.0; 8];
+        r.copy_from_slice(&values[..8]);
+        let blocks_end = n - n % 8;
+        for block in values[8..blocks_end].chunks_exact(8) {
+            for (acc, v) in r.iter_mut().zip(block) {
+                *acc += v;
+            }
+        }
+        let head = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        values[blocks_end..].iter().fold(head, |acc, v| acc + v)
+    } else {
+        let half = n / 2;
+        let half = half - half % 8;
+        pairwise_sum(&values[..half]) + pairwise_sum(&values[half..])
+    }
+}
