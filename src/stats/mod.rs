@@ -15,6 +15,7 @@ pub mod cvm;
 pub mod divergence;
 pub mod ks;
 pub mod mannwhitney;
+mod normal;
 pub mod psi;
 pub mod wasserstein;
 pub mod ztest;
