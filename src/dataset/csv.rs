@@ -370,7 +370,8 @@ mod tests {
     #[test]
     fn buffers_are_reused_between_rows() {
         let (_dir, path) = write("a.csv", b"x\nfirst\nsecond\n");
-        let mut reader = open(&path).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let mut reader = CsvReader::new("a.csv".into(), file).unwrap();
         let mut row = Row::default();
         reader.read_row(&mut row).unwrap();
         let Cell::Text(first) = row.get(0) else {

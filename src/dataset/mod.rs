@@ -22,6 +22,7 @@
 mod csv;
 mod jsonl;
 mod parquet;
+mod prefetch;
 
 use std::fmt;
 use std::fs::File;
@@ -70,6 +71,42 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// Whether the cell holds no value: [`Cell::Missing`], a NaN number
+    /// (how pandas and Arrow write a missing float), or empty text — unless
+    /// `empty_text_is_a_value`, as it is for free-text columns (an empty
+    /// reply is a reply).
+    pub fn is_missing(&self, empty_text_is_a_value: bool) -> bool {
+        match self {
+            Cell::Missing => true,
+            Cell::Number(x) => x.is_nan(),
+            Cell::Text(s) => s.is_empty() && !empty_text_is_a_value,
+            Cell::Bool(_) => false,
+        }
+    }
+
+    /// The cell as the text a category or a free-text value is compared
+    /// by: text as it is, numbers in their shortest form, `true`/`false`;
+    /// `buffer` holds the rendering when one is needed.
+    pub fn as_text<'a>(&'a self, buffer: &'a mut String) -> &'a str {
+        use std::fmt::Write as _;
+        match self {
+            Cell::Missing => "",
+            Cell::Text(s) => s,
+            Cell::Bool(b) => {
+                if *b {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+            Cell::Number(x) => {
+                buffer.clear();
+                let _ = write!(buffer, "{x}");
+                buffer
+            }
+        }
+    }
+
     /// Makes this cell `Text(text)`, reusing its buffer if it is text already.
     fn set_text(&mut self, text: &str) {
         match self {
@@ -156,7 +193,8 @@ pub trait RowReader: Send {
 
 /// Opens `path` and returns a reader for its format (see [`Format::from_path`]).
 /// The header (or Parquet schema) is read and checked here, so
-/// [`RowReader::columns`] is ready at once.
+/// [`RowReader::columns`] is ready at once; the rows are then parsed ahead
+/// on a thread of their own (see `prefetch.rs`).
 pub fn open(path: &Path) -> Result<Box<dyn RowReader>, DatasetError> {
     let format = Format::from_path(path)?;
     let name = path.display().to_string();
@@ -164,11 +202,12 @@ pub fn open(path: &Path) -> Result<Box<dyn RowReader>, DatasetError> {
         file: name.clone(),
         source,
     })?;
-    Ok(match format {
+    let reader: Box<dyn RowReader> = match format {
         Format::Csv => Box::new(csv::CsvReader::new(name, file)?),
         Format::JsonLines => Box::new(jsonl::JsonLinesReader::new(name, file)?),
         Format::Parquet => Box::new(parquet::ParquetReader::new(name, file)?),
-    })
+    };
+    Ok(Box::new(prefetch::Prefetch::start(reader)))
 }
 
 /// Why a file could not be read. Every message names the file, and the line
