@@ -10,7 +10,7 @@ use driftwatch::baseline::profile::{CategoricalAccumulator, NumericAccumulator, 
 use driftwatch::detect::{DetectOptions, TestName, categorical, numeric};
 use driftwatch::stats::Alternative;
 use driftwatch::stats::ks::{KsMethod, ks_2samp};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::hint::black_box;
 
 /// Deterministic standard normal values (xorshift + Box–Muller).
@@ -64,7 +64,7 @@ fn bench_numeric_tests(c: &mut Criterion) {
 fn bench_categorical(c: &mut Criterion) {
     let limits = ProfileLimits::default();
     let mut acc = CategoricalAccumulator::new(&limits);
-    let mut current: HashMap<String, u64> = HashMap::new();
+    let mut current: FxHashMap<String, u64> = FxHashMap::default();
     for i in 0..1_000_000u64 {
         acc.add(&format!("c{}", (i * i) % 1000));
     }

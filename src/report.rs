@@ -79,21 +79,28 @@ pub fn read_sample(baseline: &Baseline, path: &Path) -> Result<Sample, SampleErr
 /// Adds one cell to a column's sample; `Err((expected, got))` when it does
 /// not fit the column's kind.
 fn add_cell(sample: &mut ColumnSample, cell: &Cell) -> Result<(), (&'static str, String)> {
-    let text = match cell {
-        Cell::Missing => None,
-        Cell::Number(x) if x.is_nan() => None,
-        Cell::Text(s) if s.is_empty() && !matches!(sample.values, Values::Text(_)) => None,
-        _ => Some(cell),
-    };
-    let Some(cell) = text else {
+    if cell.is_missing(matches!(sample.values, Values::Text(_))) {
         sample.missing += 1;
         return Ok(());
-    };
+    }
+    let mut buffer = String::new();
     match &mut sample.values {
         Values::Numeric(v) => v.push(number(cell)?),
-        Values::Categorical(counts) => *counts.entry(label(cell)).or_default() += 1,
+        Values::Categorical(counts) => {
+            let label = cell.as_text(&mut buffer);
+            // Counting by &str avoids an allocation per value seen before.
+            match counts.get_mut(label) {
+                Some(count) => *count += 1,
+                None => {
+                    counts.insert(label.to_owned(), 1);
+                }
+            }
+        }
         Values::Text(d) => {
-            for (values, x) in d.iter_mut().zip(text_descriptors(&label(cell))) {
+            for (values, x) in d
+                .iter_mut()
+                .zip(text_descriptors(cell.as_text(&mut buffer)))
+            {
                 values.push(x);
             }
         }
@@ -106,17 +113,7 @@ fn number(cell: &Cell) -> Result<f64, (&'static str, String)> {
     match cell {
         Cell::Number(x) if x.is_finite() => Ok(*x),
         Cell::Text(s) => parse_number(s).ok_or_else(|| (expected, format!("{s:?}"))),
-        other => Err((expected, label(other))),
-    }
-}
-
-/// A cell as the string a category or a text is compared by.
-fn label(cell: &Cell) -> String {
-    match cell {
-        Cell::Missing => String::new(),
-        Cell::Number(x) => x.to_string(),
-        Cell::Text(s) => s.clone(),
-        Cell::Bool(b) => b.to_string(),
+        other => Err((expected, other.as_text(&mut String::new()).to_owned())),
     }
 }
 

@@ -144,6 +144,7 @@ mod tests {
             "San Jose",
             "40K - 60K €",
             "New York",
+            "San Jose",
         ];
         assert_eq!(evidence(&v).infer(), Kind::Categorical);
     }

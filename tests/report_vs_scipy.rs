@@ -69,7 +69,9 @@ fn every_statistic_agrees_with_scipy_on_the_exact_reference() {
                 let got_p = got["p_value"]
                     .as_f64()
                     .unwrap_or_else(|| panic!("{ctx}: no p-value"));
-                assert_close(got_p, p, 1e-9, 1e-15, &format!("{ctx} p-value"));
+                // scipy computes some tails as 1 - cdf (CvM's asymptotic
+                // p-value): their absolute precision is ~1e-15, not better.
+                assert_close(got_p, p, 1e-9, 1e-14, &format!("{ctx} p-value"));
             }
             checked += 1;
         }

@@ -9,7 +9,7 @@
 
 use super::profile::{CategoricalAccumulator, NumericAccumulator, ProfileLimits, TextAccumulator};
 use super::{Baseline, Column, FORMAT_NAME, FORMAT_VERSION, Profile, Source};
-use crate::dataset::{self, Cell, Row, RowReader};
+use crate::dataset::{self, Cell, Location, Row, RowReader};
 use crate::schema::{Kind, KindEvidence, parse_number};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -106,32 +106,76 @@ pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline,
     })
 }
 
+/// Rows read before the columns are folded in parallel.
+const CHUNK_ROWS: usize = 4096;
+
+/// Reads every row, a chunk at a time; each chunk is folded into the
+/// column builders on all cores, the columns split between threads.
 fn read_all(
     reader: &mut dyn RowReader,
     columns: &mut [(usize, ColumnBuilder)],
     progress: Progress<'_>,
 ) -> Result<u64, BuildError> {
-    let mut row = Row::default();
+    let mut chunk: Vec<Row> = (0..CHUNK_ROWS).map(|_| Row::default()).collect();
+    let mut locations: Vec<Location> = Vec::with_capacity(CHUNK_ROWS);
     let mut rows = 0u64;
-    while reader.read_row(&mut row)? {
-        rows += 1;
-        for (i, builder) in columns.iter_mut() {
-            builder
-                .add(row.get(*i))
-                .map_err(|got| BuildError::NotNumeric {
-                    location: reader.location().to_string(),
-                    column: builder.name.clone(),
-                    got,
-                })?;
+    loop {
+        locations.clear();
+        while locations.len() < CHUNK_ROWS && reader.read_row(&mut chunk[locations.len()])? {
+            locations.push(reader.location());
         }
-        if rows % 8192 == 0 {
-            let (done, total) = reader.progress();
-            progress(done, total);
+        fold_chunk(&chunk[..locations.len()], columns).map_err(|(row, column, got)| {
+            BuildError::NotNumeric {
+                location: locations[row].to_string(),
+                column,
+                got,
+            }
+        })?;
+        rows += locations.len() as u64;
+        let (done, total) = reader.progress();
+        progress(done, total);
+        if locations.len() < CHUNK_ROWS {
+            return Ok(rows);
         }
     }
-    let (done, total) = reader.progress();
-    progress(done, total);
-    Ok(rows)
+}
+
+/// Folds `rows` into the builders; on a bad value, the first failing
+/// `(row index, column, value)`.
+fn fold_chunk(
+    rows: &[Row],
+    columns: &mut [(usize, ColumnBuilder)],
+) -> Result<(), (usize, String, String)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = columns.len().div_ceil(threads).max(1);
+    let failures = std::thread::scope(|scope| {
+        let handles: Vec<_> = columns
+            .chunks_mut(per_thread)
+            .map(|group| scope.spawn(move || fold_group(rows, group)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("folding a column does not panic").err())
+            .collect::<Vec<_>>()
+    });
+    match failures.into_iter().min_by_key(|f| f.0) {
+        Some(failure) => Err(failure),
+        None => Ok(()),
+    }
+}
+
+fn fold_group(
+    rows: &[Row],
+    group: &mut [(usize, ColumnBuilder)],
+) -> Result<(), (usize, String, String)> {
+    for (i, builder) in group.iter_mut() {
+        for (r, row) in rows.iter().enumerate() {
+            builder
+                .add(row.get(*i))
+                .map_err(|got| (r, builder.name.clone(), got))?;
+        }
+    }
+    Ok(())
 }
 
 fn check_named_columns(
@@ -198,21 +242,16 @@ impl ColumnBuilder {
     }
 
     fn add_value(&mut self, cell: &Cell, scratch: &mut String) -> Result<(), String> {
-        scratch.clear();
-        let (number, text): (Option<f64>, &str) = match cell {
-            Cell::Missing => return Ok(self.missing += 1),
-            // NaN is how pandas and Arrow write a missing float.
-            Cell::Number(x) if x.is_nan() => return Ok(self.missing += 1),
-            Cell::Text(s) if s.is_empty() && self.forced != Some(Kind::Text) => {
-                return Ok(self.missing += 1);
-            }
-            Cell::Number(x) => {
-                scratch.push_str(&x.to_string());
-                (x.is_finite().then_some(*x), scratch)
-            }
-            Cell::Bool(b) => (None, if *b { "true" } else { "false" }),
-            Cell::Text(s) => (parse_number(s), s.as_str()),
+        if cell.is_missing(self.forced == Some(Kind::Text)) {
+            self.missing += 1;
+            return Ok(());
+        }
+        let number = match cell {
+            Cell::Number(x) => x.is_finite().then_some(*x),
+            Cell::Text(s) => parse_number(s),
+            _ => None,
         };
+        let text = cell.as_text(scratch);
         self.evidence.values += 1;
         match (number, &mut self.numeric) {
             (Some(x), Some(acc)) => acc.add(x),
@@ -254,7 +293,7 @@ impl ColumnBuilder {
             Kind::Text => Profile::Text(
                 self.text
                     .as_ref()
-                    .and_then(|a| a.finish(limits))
+                    .and_then(|a| a.finish())
                     .ok_or_else(empty)?,
             ),
             Kind::Categorical => Profile::Categorical(

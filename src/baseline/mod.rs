@@ -203,20 +203,30 @@ pub enum BaselineError {
 }
 
 impl Baseline {
-    /// Reads and checks a baseline file. The format version is checked
-    /// before the rest is parsed, so an old or newer file gets a version
-    /// error rather than a confusing field error.
+    /// Reads and checks a baseline file. A file of another format version
+    /// gets a version error rather than a confusing field error.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
             path: shown.clone(),
             source,
         })?;
-        check_version(&shown, &text)?;
-        serde_json::from_str(&text).map_err(|source| BaselineError::Parse {
-            path: shown,
-            source,
-        })
+        // Only a file that fails to parse is probed for its version, so
+        // the common case parses once.
+        let baseline: Baseline = serde_json::from_str(&text).map_err(|source| {
+            check_version(&shown, &text)
+                .err()
+                .unwrap_or(BaselineError::Parse {
+                    path: shown.clone(),
+                    source,
+                })
+        })?;
+        check_header(
+            &shown,
+            Some(&baseline.format),
+            Some(baseline.format_version.into()),
+        )?;
+        Ok(baseline)
     }
 
     /// Writes the baseline as JSON (through a temporary file and a rename,
@@ -251,14 +261,22 @@ fn check_version(path: &str, text: &str) -> Result<(), BaselineError> {
             path: path.into(),
             source,
         })?;
+    check_header(path, probe.format.as_deref(), probe.format_version)
+}
+
+fn check_header(
+    path: &str,
+    format: Option<&str>,
+    version: Option<u64>,
+) -> Result<(), BaselineError> {
     let parse = |msg: &str| BaselineError::Parse {
         path: path.into(),
         source: serde::de::Error::custom(msg),
     };
-    if probe.format.as_deref() != Some(FORMAT_NAME) {
+    if format != Some(FORMAT_NAME) {
         return Err(parse("expected \"format\": \"driftwatch-baseline\""));
     }
-    match probe.format_version {
+    match version {
         Some(v) if v == u64::from(FORMAT_VERSION) => Ok(()),
         Some(found) => Err(BaselineError::Version {
             path: path.into(),

@@ -42,6 +42,11 @@ impl QuantileSketch {
         }
     }
 
+    /// Values per level: the sketch is exact up to this many.
+    pub fn capacity(&self) -> usize {
+        self.k
+    }
+
     /// Number of values inserted.
     pub fn count(&self) -> u64 {
         self.count

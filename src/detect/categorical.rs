@@ -12,7 +12,7 @@ use crate::stats::chi2::chi2_homogeneity;
 use crate::stats::divergence::{LogBase, hellinger, jensen_shannon_distance, kl_divergence};
 use crate::stats::psi::{fill_empty_bins, proportions, psi};
 use crate::stats::ztest::two_proportion_ztest;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Reference and current counts over the same categories.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,8 +22,8 @@ pub struct Aligned {
 }
 
 /// Aligns a categorical profile with current category counts.
-pub fn align_categories(profile: &CategoricalProfile, current: &HashMap<String, u64>) -> Aligned {
-    let mut index: HashMap<&str, usize> = HashMap::new();
+pub fn align_categories(profile: &CategoricalProfile, current: &FxHashMap<String, u64>) -> Aligned {
+    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
     let mut reference = Vec::with_capacity(profile.categories.len() + 1);
     for c in &profile.categories {
         index.insert(&c.value, reference.len());
@@ -56,7 +56,7 @@ pub fn align_categories(profile: &CategoricalProfile, current: &HashMap<String, 
 /// Aligns distinct reference values (sorted, with counts) with a current
 /// numeric sample, treating each value as a category.
 pub fn align_values(values: &[f64], counts: &[u64], current: &[f64]) -> Aligned {
-    let mut current_counts: HashMap<u64, u64> = HashMap::new();
+    let mut current_counts: FxHashMap<u64, u64> = FxHashMap::default();
     for x in current {
         *current_counts.entry((x + 0.0).to_bits()).or_default() += 1;
     }
@@ -82,7 +82,7 @@ pub fn align_values(values: &[f64], counts: &[u64], current: &[f64]) -> Aligned 
 /// Runs the tests of a categorical feature.
 pub fn run(
     profile: &CategoricalProfile,
-    current: &HashMap<String, u64>,
+    current: &FxHashMap<String, u64>,
     options: &DetectOptions,
 ) -> Vec<TestReport> {
     let aligned = align_categories(profile, current);
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn new_categories_get_a_zero_reference_count() {
         let p = profile(&[("a", 5), ("b", 3)], 0);
-        let cur = HashMap::from([("b".to_string(), 2), ("z".to_string(), 4)]);
+        let cur = FxHashMap::from_iter([("b".to_string(), 2), ("z".to_string(), 4)]);
         let a = align_categories(&p, &cur);
         assert_eq!(a.reference, vec![5.0, 3.0, 0.0]);
         assert_eq!(a.current, vec![0.0, 2.0, 4.0]);
@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn unseen_categories_go_to_other_when_the_baseline_was_capped() {
         let p = profile(&[("a", 5)], 7);
-        let cur = HashMap::from([("a".to_string(), 1), ("z".to_string(), 4)]);
+        let cur = FxHashMap::from_iter([("a".to_string(), 1), ("z".to_string(), 4)]);
         let a = align_categories(&p, &cur);
         assert_eq!(a.reference, vec![5.0, 7.0]);
         assert_eq!(a.current, vec![1.0, 4.0]);

@@ -13,6 +13,7 @@ pub mod rule;
 use crate::baseline::{Baseline, Column, Profile};
 use crate::schema::{Kind, TEXT_DESCRIPTORS};
 use crate::stats::correction::Correction;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -122,7 +123,7 @@ impl FromStr for TestName {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
     Numeric(Vec<f64>),
-    Categorical(HashMap<String, u64>),
+    Categorical(FxHashMap<String, u64>),
     /// One vector per descriptor, in [`TEXT_DESCRIPTORS`] order.
     Text(Vec<Vec<f64>>),
 }
@@ -132,7 +133,7 @@ impl Values {
     pub fn empty(kind: Kind) -> Values {
         match kind {
             Kind::Numeric => Values::Numeric(Vec::new()),
-            Kind::Categorical => Values::Categorical(HashMap::new()),
+            Kind::Categorical => Values::Categorical(FxHashMap::default()),
             Kind::Text => Values::Text(vec![Vec::new(); TEXT_DESCRIPTORS.len()]),
         }
     }
@@ -261,14 +262,30 @@ pub struct Report {
 /// `baseline.columns` one to one.
 pub fn detect(baseline: &Baseline, sample: &Sample, options: &DetectOptions) -> Report {
     assert_eq!(baseline.columns.len(), sample.columns.len());
-    let mut features: Vec<FeatureReport> = baseline
-        .columns
-        .iter()
-        .zip(&sample.columns)
-        .map(|(column, current)| feature_report(column, current, sample.rows, options))
-        .collect();
+    let pairs: Vec<(&Column, &ColumnSample)> =
+        baseline.columns.iter().zip(&sample.columns).collect();
+    let mut features = parallel_map(&pairs, |(column, current)| {
+        feature_report(column, current, sample.rows, options)
+    });
     apply_correction(&mut features, options);
     summarize(baseline, sample.rows, features, options)
+}
+
+/// Maps `items` on every available core, keeping their order. Features
+/// are independent, so a report uses the whole machine.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a feature's tests do not panic"))
+            .collect()
+    })
 }
 
 fn feature_report(
