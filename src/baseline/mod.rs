@@ -285,3 +285,72 @@ fn check_header(
         None => Err(parse("missing \"format_version\"")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::profile::{CategoricalAccumulator, NumericAccumulator, ProfileLimits};
+    use super::*;
+
+    fn sample_baseline() -> Baseline {
+        let limits = ProfileLimits::default();
+        let mut numeric = NumericAccumulator::new(&limits);
+        // Values whose shortest decimal form needs all 17 digits.
+        for i in 0..20_000 {
+            numeric.add((i as f64 * 0.1).sin() / 3.0);
+        }
+        let mut categories = CategoricalAccumulator::new(&limits);
+        for v in ["a", "b", "a", "New York"] {
+            categories.add(v);
+        }
+        let column = |name: &str, profile| Column {
+            name: name.into(),
+            count: 20_000,
+            missing: 0,
+            profile,
+        };
+        Baseline {
+            format: FORMAT_NAME.into(),
+            format_version: FORMAT_VERSION,
+            model: "m".into(),
+            created_at: "2026-11-29T00:00:00Z".into(),
+            source: Source {
+                file: "x.csv".into(),
+                sha256: "0".repeat(64),
+                format: "csv".into(),
+            },
+            rows: 20_000,
+            columns: vec![
+                column("x", Profile::Numeric(numeric.finish(&limits).unwrap())),
+                column("c", Profile::Categorical(categories.finish(&limits))),
+            ],
+        }
+    }
+
+    #[test]
+    fn save_and_load_round_trip_every_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        let baseline = sample_baseline();
+        baseline.save(&path).unwrap();
+        assert_eq!(Baseline::load(&path).unwrap(), baseline);
+    }
+
+    #[test]
+    fn another_format_or_version_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        std::fs::write(
+            &path,
+            r#"{"format": "driftwatch-baseline", "format_version": 2, "new": 1}"#,
+        )
+        .unwrap();
+        let err = Baseline::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("format version 2") && err.contains("rebuild"),
+            "{err}"
+        );
+        std::fs::write(&path, r#"{"hello": "world"}"#).unwrap();
+        let err = Baseline::load(&path).unwrap_err().to_string();
+        assert!(err.contains("not a driftwatch baseline"), "{err}");
+    }
+}

@@ -15,12 +15,15 @@ use crate::baseline::{NumericProfile, Reference};
 use crate::schema::Kind;
 use crate::stats::anderson::{AndersonVariant, anderson_ksamp};
 use crate::stats::cvm::{CvmMethod, cramervonmises_2samp};
-use crate::stats::ks::{KsMethod, ks_2samp, ks_p_value, ks_statistic_weighted};
+use crate::stats::ks::{
+    KsMethod, ks_2samp, ks_p_value, ks_statistic_quantiles, ks_statistic_weighted,
+};
 use crate::stats::mannwhitney::{MwuMethod, mannwhitneyu};
 use crate::stats::psi::bin_counts_searchsorted;
 use crate::stats::wasserstein::{normed_by_std, wasserstein_weighted};
 use crate::stats::{Alternative, StatsError};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 type Outcome = Result<(f64, Option<f64>), String>;
@@ -36,6 +39,7 @@ pub fn run(
     let reference = Ref {
         profile,
         rows: reference_rows,
+        binned: OnceCell::new(),
     };
     // Every test sorts its input; sorting once here makes those sorts O(n).
     let mut sorted = current.to_vec();
@@ -99,6 +103,9 @@ fn union_distinct(profile: &NumericProfile, current: &[f64]) -> u64 {
 struct Ref<'a> {
     profile: &'a NumericProfile,
     rows: u64,
+    /// The current sample counted into the frozen bins, once for all the
+    /// binned scores.
+    binned: OnceCell<Result<categorical::Aligned, String>>,
 }
 
 impl Ref<'_> {
@@ -108,13 +115,14 @@ impl Ref<'_> {
             TestName::Ks => self.ks(current),
             TestName::Wasserstein => self.wasserstein(current),
             TestName::Psi | TestName::JensenShannon | TestName::Kl | TestName::Hellinger => {
-                let counts =
-                    bin_counts_searchsorted(&self.profile.bins.edges, current).map_err(err)?;
-                let binned = categorical::Aligned {
-                    reference: self.profile.bins.proportions.clone(),
-                    current: counts,
-                };
-                categorical::compute(test, &binned)
+                let binned = self.binned.get_or_init(|| {
+                    Ok(categorical::Aligned {
+                        reference: self.profile.bins.proportions.clone(),
+                        current: bin_counts_searchsorted(&self.profile.bins.edges, current)
+                            .map_err(err)?,
+                    })
+                });
+                categorical::compute(test, binned.as_ref()?)
             }
             TestName::Anderson => {
                 let reference = self.raw(test)?;
@@ -152,8 +160,14 @@ impl Ref<'_> {
                 ks_2samp(values, current, Alternative::TwoSided, KsMethod::Auto).map_err(err)?;
             return Ok((out.statistic, Some(out.p_value)));
         }
-        let (values, weights) = self.weighted();
-        let d = ks_statistic_weighted(values, &weights, current).map_err(err)?;
+        let d = match &self.profile.reference {
+            Reference::Quantiles { quantiles, .. } => ks_statistic_quantiles(quantiles, current),
+            _ => {
+                let (values, weights) = self.weighted();
+                ks_statistic_weighted(values, &weights, current)
+            }
+        }
+        .map_err(err)?;
         let (p, _) = ks_p_value(
             d,
             self.rows as usize,

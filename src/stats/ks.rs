@@ -133,30 +133,97 @@ pub fn ks_statistic_weighted(
             reason: format!("not sorted: entry {} exceeds entry {}", i, i + 1),
         });
     }
-    let cumulative: Vec<f64> = ref_weights
-        .iter()
-        .scan(0.0, |acc, w| {
-            *acc += w;
-            Some(*acc)
-        })
-        .collect();
-    let total = cumulative[cumulative.len() - 1];
+    let total: f64 = ref_weights.iter().fold(0.0, |acc, w| acc + w);
     let y = sorted(current);
     let m = y.len() as f64;
-    let d = ref_sorted
-        .iter()
-        .chain(&y)
-        .map(|&t| {
-            let below = ref_sorted.partition_point(|&v| v <= t);
-            let w = if below == 0 {
-                0.0
-            } else {
-                cumulative[below - 1]
-            };
-            (w / total - count_le(&y, t) as f64 / m).abs()
-        })
-        .fold(0.0, f64::max);
+    // One merge walk over both sorted samples: at each distinct value t,
+    // `below` is the reference weight on values <= t (summed in order, as a
+    // running cumulative sum) and `j` the current values <= t.
+    let (mut i, mut j, mut below, mut d) = (0, 0, 0.0_f64, 0.0_f64);
+    while i < ref_sorted.len() || j < y.len() {
+        let t = match (ref_sorted.get(i), y.get(j)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => break,
+        };
+        while i < ref_sorted.len() && ref_sorted[i] <= t {
+            below += ref_weights[i];
+            i += 1;
+        }
+        while j < y.len() && y[j] <= t {
+            j += 1;
+        }
+        d = d.max((below / total - j as f64 / m).abs());
+    }
     Ok(d)
+}
+
+/// The two-sided KS statistic of `current` against a reference known by
+/// `quantiles`: its values at ranks `i/(M-1)`, `i = 0..M`, sorted (a
+/// baseline's quantile summary). The reference CDF is taken to be the
+/// piecewise-linear interpolation of those points (jumping where quantiles
+/// tie), which follows a large sample's ECDF far more closely than treating
+/// the quantiles as atoms: the error left is the summary's own rank error.
+/// As the reference CDF is monotone between current values, the supremum
+/// is attained at a current value, from the left or the right.
+pub fn ks_statistic_quantiles(quantiles: &[f64], current: &[f64]) -> Result<f64, StatsError> {
+    check_sample("reference quantiles", quantiles)?;
+    check_sample("current", current)?;
+    if quantiles.len() < 2 {
+        return Err(StatsError::TooSmall {
+            sample: "reference quantiles",
+            test: "ks",
+            need: 2,
+            got: quantiles.len(),
+        });
+    }
+    if let Some(i) = quantiles.windows(2).position(|w| w[0] > w[1]) {
+        return Err(StatsError::Invalid {
+            what: "reference quantiles",
+            reason: format!("not sorted: entry {} exceeds entry {}", i, i + 1),
+        });
+    }
+    let y = sorted(current);
+    let m = y.len() as f64;
+    // A merge walk: the counts of quantiles below / at most t only grow.
+    let (mut j, mut below, mut upto, mut d) = (0, 0, 0, 0.0_f64);
+    while j < y.len() {
+        let t = y[j];
+        let mut k = j;
+        while k < y.len() && y[k] == t {
+            k += 1;
+        }
+        while below < quantiles.len() && quantiles[below] < t {
+            below += 1;
+        }
+        upto = upto.max(below);
+        while upto < quantiles.len() && quantiles[upto] <= t {
+            upto += 1;
+        }
+        let before = interpolated_cdf(quantiles, t, below);
+        let at = interpolated_cdf(quantiles, t, upto);
+        d = d
+            .max((at - k as f64 / m).abs())
+            .max((before - j as f64 / m).abs());
+        j = k;
+    }
+    Ok(d)
+}
+
+/// The interpolated reference CDF at `t`, given `count` = the number of
+/// quantiles below `t` (strictly, for the left limit) or at most `t`.
+fn interpolated_cdf(quantiles: &[f64], t: f64, count: usize) -> f64 {
+    let last = quantiles.len() - 1;
+    if count == 0 {
+        return 0.0;
+    }
+    if count > last {
+        return 1.0;
+    }
+    let (lo, hi) = (quantiles[count - 1], quantiles[count]);
+    let within = if hi > lo { (t - lo) / (hi - lo) } else { 0.0 };
+    ((count - 1) as f64 + within) / last as f64
 }
 
 /// A sorted copy (inputs are finite, so the total order is the usual one).
@@ -563,5 +630,23 @@ mod tests {
         let r = ks_2samp(&x, &y, Alternative::TwoSided, KsMethod::Exact).unwrap();
         assert_eq!(r.method_used, KsMethod::Asymp);
         assert_eq!(r.statistic, 0.2);
+    }
+
+    #[test]
+    fn quantile_reference_is_a_piecewise_linear_cdf() {
+        // Quantiles of U(0, 1) at ranks i/10: the interpolated CDF is F(t) = t,
+        // so the statistic is the one-sample KS distance to the uniform.
+        let grid: Vec<f64> = (0..=10).map(|i| i as f64 / 10.0).collect();
+        let x = [0.05, 0.3, 0.3, 0.9];
+        // ECDF steps: at 0.05 → 0.25 (d = 0.2), at 0.3 → 0.75 (d = 0.45;
+        // left limit 0.25 vs 0.3), at 0.9 → 1.0 (left limit 0.75 vs 0.9).
+        let d = ks_statistic_quantiles(&grid, &x).unwrap();
+        assert!((d - 0.45).abs() < 1e-15, "{d}");
+        // Tied quantiles make a jump: half the mass is spread over [0, 1),
+        // half sits at 1, so a sample all at 1 is 0.5 away (just below 1).
+        let tied = [0.0, 1.0, 1.0];
+        assert!((ks_statistic_quantiles(&tied, &[1.0]).unwrap() - 0.5).abs() < 1e-15);
+        assert!(ks_statistic_quantiles(&[1.0], &x).is_err());
+        assert!(ks_statistic_quantiles(&[1.0, 0.0], &x).is_err());
     }
 }
