@@ -242,3 +242,30 @@ fn usage_errors_exit_1_not_2() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bundled_example_baseline_is_up_to_date() {
+    // The README's first command reads examples/loans/baseline.json; it
+    // must be what this build makes of examples/loans/reference.csv.
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = build_baseline(dir.path(), &example("reference.csv"), &["--model", "loans"]);
+    let read = |p: &std::path::Path| -> Value {
+        serde_json::from_str(&fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (fresh, committed) = (read(&fresh), read(&example("baseline.json")));
+    for key in [
+        "format",
+        "format_version",
+        "model",
+        "source",
+        "rows",
+        "columns",
+    ] {
+        assert_eq!(
+            fresh[key], committed[key],
+            "examples/loans/baseline.json is stale ({key}): rebuild it with \
+             `driftwatch baseline build --input examples/loans/reference.csv \
+             --out examples/loans/baseline.json --model loans`"
+        );
+    }
+}
