@@ -3,19 +3,9 @@
 
 mod common;
 
-use common::{ABS, P_REL, STAT_REL, assert_close, load_cases, num, nums};
-use driftwatch::stats::Alternative;
+use common::{ABS, P_REL, STAT_REL, alternative, assert_close, load_cases, num, nums};
 use driftwatch::stats::mannwhitney::{MwuMethod, mannwhitneyu};
 use serde_json::Value;
-
-fn alternative(name: &str) -> Alternative {
-    match name {
-        "two-sided" => Alternative::TwoSided,
-        "less" => Alternative::Less,
-        "greater" => Alternative::Greater,
-        other => panic!("unknown alternative {other}"),
-    }
-}
 
 fn method(name: &str) -> MwuMethod {
     match name {

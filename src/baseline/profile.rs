@@ -10,6 +10,7 @@ use super::{
     TextProfile,
 };
 use crate::schema::{TEXT_DESCRIPTORS, text_descriptors};
+use crate::stats::CompensatedSum;
 use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
@@ -55,9 +56,8 @@ pub struct NumericAccumulator {
     max: f64,
     mean: f64,
     m2: f64,
-    /// Neumaier-compensated sum, for a mean as exact as numpy's.
-    sum: f64,
-    compensation: f64,
+    /// For a mean as exact as numpy's.
+    sum: CompensatedSum,
     sketch: QuantileSketch,
     /// Value (as bits, -0 folded into +0) → count, dropped past the cap.
     distinct: Option<FxHashMap<u64, u64>>,
@@ -73,8 +73,7 @@ impl NumericAccumulator {
             max: f64::NEG_INFINITY,
             mean: 0.0,
             m2: 0.0,
-            sum: 0.0,
-            compensation: 0.0,
+            sum: CompensatedSum::default(),
             // The sketch is exact up to its capacity, so a capacity of at
             // least `exact_limit` keeps every value of columns that small.
             sketch: QuantileSketch::new(limits.sketch_k.max(limits.exact_limit as usize)),
@@ -97,13 +96,7 @@ impl NumericAccumulator {
         let delta = x - self.mean;
         self.mean += delta / self.count as f64;
         self.m2 += delta * (x - self.mean);
-        let t = self.sum + x;
-        self.compensation += if self.sum.abs() >= x.abs() {
-            (self.sum - t) + x
-        } else {
-            (x - t) + self.sum
-        };
-        self.sum = t;
+        self.sum.add(x);
         self.sketch.insert(x);
         if let Some(map) = &mut self.distinct {
             *map.entry((x + 0.0).to_bits()).or_insert(0) += 1;
@@ -137,7 +130,7 @@ impl NumericAccumulator {
         Some(NumericProfile {
             min: self.min,
             max: self.max,
-            mean: (self.sum + self.compensation) / self.count as f64,
+            mean: self.sum.value() / self.count as f64,
             std: (self.m2 / self.count as f64).sqrt(),
             distinct: self.distinct_count(),
             bins: quantile_bins(&view, limits.bins),

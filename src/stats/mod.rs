@@ -180,3 +180,29 @@ pub(crate) fn pairwise_sum(values: &[f64]) -> f64 {
         pairwise_sum(&values[..half]) + pairwise_sum(&values[half..])
     }
 }
+
+/// Neumaier-compensated summation: a sum of 10⁵–10⁶ terms accurate to a
+/// few ulps without storing the terms (W₁ integrals, a baseline's mean).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    /// Adds one term.
+    pub fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        self.compensation += if self.sum.abs() >= x.abs() {
+            (self.sum - t) + x
+        } else {
+            (x - t) + self.sum
+        };
+        self.sum = t;
+    }
+
+    /// The sum so far.
+    pub fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}

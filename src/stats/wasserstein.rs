@@ -9,7 +9,7 @@
 //! for numerical columns with > 1000 reference rows): W₁ divided by
 //! max(std(reference, ddof = 0), 0.001), reference = u.
 
-use super::{StatsError, check_sample, check_weights};
+use super::{CompensatedSum, StatsError, check_sample, check_weights};
 
 /// Floor on the reference standard deviation Evidently divides by.
 const MIN_NORM_STD: f64 = 0.001;
@@ -80,7 +80,7 @@ fn cdf_distance(
 ) -> f64 {
     let (mut i, mut j) = (0, 0);
     let mut previous = u[0].min(v[0]);
-    let mut total = Sum::default();
+    let mut total = CompensatedSum::default();
     while i < u.len() || j < v.len() {
         let next = match (u.get(i), v.get(j)) {
             (Some(&a), Some(&b)) => a.min(b),
@@ -151,30 +151,6 @@ fn sorted_cumulative(
         cum.push(running);
     }
     Ok((pairs.into_iter().map(|(x, _)| x).collect(), cum))
-}
-
-/// Neumaier-compensated sum: keeps W₁ accurate over 10⁵-value samples
-/// without storing the terms.
-#[derive(Default)]
-struct Sum {
-    sum: f64,
-    compensation: f64,
-}
-
-impl Sum {
-    fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        self.compensation += if self.sum.abs() >= x.abs() {
-            (self.sum - t) + x
-        } else {
-            (x - t) + self.sum
-        };
-        self.sum = t;
-    }
-
-    fn value(&self) -> f64 {
-        self.sum + self.compensation
-    }
 }
 
 #[cfg(test)]

@@ -68,3 +68,14 @@ pub const STAT_REL: f64 = 1e-12;
 pub const P_REL: f64 = 1e-9;
 /// Absolute tolerance near zero.
 pub const ABS: f64 = 1e-15;
+
+/// The alternative hypothesis as the vectors name it.
+pub fn alternative(name: &str) -> driftwatch::stats::Alternative {
+    use driftwatch::stats::Alternative;
+    match name {
+        "two-sided" => Alternative::TwoSided,
+        "less" => Alternative::Less,
+        "greater" => Alternative::Greater,
+        other => panic!("unknown alternative {other}"),
+    }
+}
