@@ -7,6 +7,8 @@
 //! profile) ← `detect` (tests of a current sample against a baseline) ←
 //! `report` (the offline command's input and output).
 
+#![forbid(unsafe_code)]
+
 pub mod baseline;
 pub mod dataset;
 pub mod detect;

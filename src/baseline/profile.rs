@@ -471,4 +471,59 @@ mod tests {
         let est = d.estimate() as f64;
         assert!((est / 100_000.0 - 1.0).abs() < 0.1, "estimate {est}");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn small_limits() -> ProfileLimits {
+            ProfileLimits {
+                exact_limit: 64,
+                keep_distinct: 8,
+                summary_points: 33,
+                sketch_k: 16,
+                ..ProfileLimits::default()
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn bins_cover_the_reference_in_any_order(
+                mut values in prop::collection::vec(-1e6f64..1e6, 1..300),
+                seed in any::<u64>(),
+            ) {
+                let limits = small_limits();
+                let p = numeric(&values, &limits);
+                let total: f64 = p.bins.proportions.iter().sum();
+                prop_assert!((total - 1.0).abs() < 1e-12);
+                prop_assert!(p.bins.edges.windows(2).all(|w| w[0] < w[1]));
+                prop_assert_eq!(p.bins.proportions.len(), p.bins.edges.len() + 1);
+                // Order does not matter while the column is held exactly.
+                let n = values.len();
+                for i in 0..n {
+                    values.swap(i, (seed as usize).wrapping_add(i * 7) % n);
+                }
+                let q = numeric(&values, &limits);
+                if n as u64 <= limits.exact_limit {
+                    prop_assert_eq!(&p.reference, &q.reference);
+                    prop_assert_eq!(&p.bins, &q.bins);
+                }
+                prop_assert!(p.min <= p.mean && p.mean <= p.max);
+            }
+
+            #[test]
+            fn categories_always_add_up(values in prop::collection::vec(0u8..40, 1..500)) {
+                let limits = ProfileLimits { max_categories: 5, ..ProfileLimits::default() };
+                let mut acc = CategoricalAccumulator::new(&limits);
+                for v in &values {
+                    acc.add(&v.to_string());
+                }
+                let p = acc.finish(&limits);
+                let kept: u64 = p.categories.iter().map(|c| c.count).sum();
+                prop_assert_eq!(kept + p.other, values.len() as u64);
+                prop_assert!(p.categories.len() <= 5);
+                prop_assert!(p.categories.windows(2).all(|w| w[0].count >= w[1].count));
+            }
+        }
+    }
 }
