@@ -5,11 +5,13 @@
 //! down: `stats` (pure statistics) and `schema` (column kinds) ←
 //! `dataset` (reading data files) ← `baseline` (the frozen training
 //! profile) ← `detect` (tests of a current sample against a baseline) ←
-//! `report` (the offline command's input and output).
+//! `report` (the offline command's input and output). `config` holds the
+//! daemon's typed configuration and its validation.
 
 #![forbid(unsafe_code)]
 
 pub mod baseline;
+pub mod config;
 pub mod dataset;
 pub mod detect;
 pub mod report;

@@ -1,0 +1,241 @@
+//! A rule's `when`: one comparison of a window's report with a number.
+//!
+//! ```text
+//! condition := subject op number
+//! subject   := "drift_share"                        share of evaluated features that drifted, 0..1
+//!            | "drifted_features"                   how many features drifted
+//!            | "feature." name "." test             the test's statistic on that feature
+//!            | "feature." name "." test ".p_value"  the test's p-value (p-value tests only)
+//! op        := ">=" | ">" | "<=" | "<" | "=="
+//! number    := a finite decimal number (`0.5`, `3`, `1e-3`)
+//! ```
+//!
+//! `test` is a test name as in `--tests` (`ks`, `psi`, `wasserstein`, …).
+//! Feature names may contain dots: the test is always the last part (before
+//! an optional `.p_value`), the name is everything between `feature.` and
+//! it. A text feature's descriptor is named `column:descriptor`
+//! (`feature.notes:length.ks`), as in the report. Spaces around the
+//! operator are optional. Whether the feature exists and the test applies to
+//! it is checked against the model's baseline during validation.
+
+use crate::detect::TestName;
+use std::fmt;
+use std::str::FromStr;
+
+/// A parsed `when`: `subject op value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// What is read from the window's report.
+    pub subject: Subject,
+    /// How it is compared.
+    pub op: Op,
+    /// What it is compared with.
+    pub value: f64,
+}
+
+/// A quantity of a window's drift report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// Share of evaluated features that drifted.
+    DriftShare,
+    /// Number of features that drifted.
+    DriftedFeatures,
+    /// A test's statistic (score or distance) on one feature.
+    Statistic { feature: String, test: TestName },
+    /// A test's p-value on one feature.
+    PValue { feature: String, test: TestName },
+}
+
+impl Subject {
+    /// The feature the subject reads, if it reads one.
+    pub fn feature(&self) -> Option<(&str, TestName)> {
+        match self {
+            Subject::Statistic { feature, test } | Subject::PValue { feature, test } => {
+                Some((feature, *test))
+            }
+            Subject::DriftShare | Subject::DriftedFeatures => None,
+        }
+    }
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Ge,
+    Gt,
+    Le,
+    Lt,
+    Eq,
+}
+
+impl Op {
+    /// Operators by their spelling, two-character ones first so that `>=`
+    /// is not read as `>`.
+    const SPELLINGS: [(&'static str, Op); 5] = [
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("==", Op::Eq),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+    ];
+
+    /// How the operator is written.
+    pub fn as_str(self) -> &'static str {
+        Op::SPELLINGS
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("?", |(s, _)| s)
+    }
+
+    /// Whether `observed op threshold` holds.
+    pub fn holds(self, observed: f64, threshold: f64) -> bool {
+        match self {
+            Op::Ge => observed >= threshold,
+            Op::Gt => observed > threshold,
+            Op::Le => observed <= threshold,
+            Op::Lt => observed < threshold,
+            Op::Eq => observed == threshold,
+        }
+    }
+}
+
+impl Condition {
+    /// Whether the condition holds for an observed value of its subject.
+    pub fn holds(&self, observed: f64) -> bool {
+        self.op.holds(observed, self.value)
+    }
+}
+
+impl FromStr for Condition {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Condition, String> {
+        let at = text.find(['<', '>', '=']).ok_or_else(|| {
+            format!("expected \"SUBJECT OP NUMBER\" with OP one of >= > <= < ==, got {text:?}")
+        })?;
+        let (op_text, op) = Op::SPELLINGS
+            .into_iter()
+            .find(|(s, _)| text[at..].starts_with(s))
+            .ok_or_else(|| format!("unknown operator in {text:?}: expected >= > <= < =="))?;
+        let subject = text[..at].trim().parse()?;
+        let number = text[at + op_text.len()..].trim();
+        let value = match number.parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            _ => return Err(format!("expected a number after {op_text}, got {number:?}")),
+        };
+        Ok(Condition { subject, op, value })
+    }
+}
+
+impl FromStr for Subject {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Subject, String> {
+        match text {
+            "drift_share" => return Ok(Subject::DriftShare),
+            "drifted_features" => return Ok(Subject::DriftedFeatures),
+            _ => {}
+        }
+        let unknown = || {
+            format!(
+                "unknown subject {text:?}: expected drift_share, drifted_features, \
+                 feature.<name>.<test> or feature.<name>.<test>.p_value"
+            )
+        };
+        let rest = text.strip_prefix("feature.").ok_or_else(unknown)?;
+        let (rest, p_value) = match rest.strip_suffix(".p_value") {
+            Some(r) => (r, true),
+            None => (rest, false),
+        };
+        let (feature, test) = rest.rsplit_once('.').ok_or_else(unknown)?;
+        if feature.is_empty() {
+            return Err(unknown());
+        }
+        let (feature, test) = (feature.to_owned(), test.parse::<TestName>()?);
+        Ok(if p_value {
+            Subject::PValue { feature, test }
+        } else {
+            Subject::Statistic { feature, test }
+        })
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::DriftShare => f.write_str("drift_share"),
+            Subject::DriftedFeatures => f.write_str("drifted_features"),
+            Subject::Statistic { feature, test } => write!(f, "feature.{feature}.{test}"),
+            Subject::PValue { feature, test } => write!(f, "feature.{feature}.{test}.p_value"),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.subject, self.op.as_str(), self.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Condition {
+        s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    #[test]
+    fn dataset_subjects_and_every_operator() {
+        let c = parse("drift_share >= 0.5");
+        assert_eq!(
+            (c.subject, c.op, c.value),
+            (Subject::DriftShare, Op::Ge, 0.5)
+        );
+        assert_eq!(parse("drifted_features>3").op, Op::Gt);
+        assert_eq!(parse("drifted_features <= 3").op, Op::Le);
+        assert_eq!(parse("drifted_features < 3").op, Op::Lt);
+        assert_eq!(parse("drifted_features == 3").op, Op::Eq);
+    }
+
+    #[test]
+    fn feature_subjects_take_the_test_from_the_end() {
+        let c = parse("feature.income.psi > 0.2");
+        assert_eq!(
+            c.subject,
+            Subject::Statistic {
+                feature: "income".into(),
+                test: TestName::Psi
+            }
+        );
+        let c = parse("feature.a.b.ks.p_value < 0.01");
+        assert_eq!(
+            c.subject,
+            Subject::PValue {
+                feature: "a.b".into(),
+                test: TestName::Ks
+            }
+        );
+        assert_eq!(c.to_string(), "feature.a.b.ks.p_value < 0.01");
+    }
+
+    #[test]
+    fn evaluates_the_comparison() {
+        assert!(parse("drift_share >= 0.5").holds(0.5));
+        assert!(!parse("drift_share > 0.5").holds(0.5));
+        assert!(parse("drift_share < 0.5").holds(0.4));
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        let err = |s: &str| s.parse::<Condition>().unwrap_err();
+        assert!(err("drift_share").contains("SUBJECT OP NUMBER"));
+        assert!(err("drift_share => 1").contains("unknown operator"));
+        assert!(err("drift_share >= x").contains("expected a number after >="));
+        assert!(err("drift_share >= inf").contains("expected a number"));
+        assert!(err("drift >= 1").contains("unknown subject \"drift\""));
+        assert!(err("feature.income >= 1").contains("unknown subject"));
+        assert!(err("feature.income.kss >= 1").contains("unknown test \"kss\""));
+        assert!(err("feature..ks >= 1").contains("unknown subject"));
+    }
+}

@@ -1,0 +1,58 @@
+//! Every default of the configuration, in one place: the values a key takes
+//! when the file leaves it out, and the embedded default configuration that
+//! `driftwatch serve` runs on without `--config`.
+
+/// The config format version this build reads.
+pub const VERSION: u32 = 1;
+/// Where the gRPC ingest service listens: loopback, so nothing is exposed
+/// until the operator says so.
+pub const GRPC_ADDR: &str = "127.0.0.1:50051";
+/// Where `/metrics`, `/healthz` and the report API listen.
+pub const HTTP_ADDR: &str = "127.0.0.1:9108";
+/// Where reports, alert state and the outbox are stored.
+pub const DATA_DIR: &str = "driftwatch-data";
+/// A window closes after this many records when `window` is left out.
+pub const WINDOW_RECORDS: i64 = 1000;
+/// Below this many records a window reports "insufficient data".
+pub const MIN_SAMPLES: i64 = 200;
+/// What happens to a record field the baseline does not know.
+pub const UNKNOWN_FIELDS: &str = "reject";
+/// p-values are not corrected across features, as in Evidently.
+pub const CORRECTION: &str = "none";
+/// A rule fires on its first breaching window.
+pub const FOR_WINDOWS: i64 = 1;
+/// A rule's severity when it names none.
+pub const SEVERITY: &str = "warning";
+
+/// The embedded default configuration (see `driftwatch check-config
+/// --print-default`). Its baseline is the bundled example, named by an
+/// absolute path so the printed copy checks wherever it is saved; its data
+/// directory is relative, so it lands beside the config (or, embedded, in
+/// the working directory).
+pub const DEFAULT_TOML: &str = concat!(
+    r#"# driftwatch's default configuration: what `driftwatch serve` runs on
+# without --config. Every key is described in README.md, "Configuration".
+version = 1
+
+[server]
+grpc_addr = "127.0.0.1:50051"
+http_addr = "127.0.0.1:9108"
+data_dir  = "driftwatch-data"
+
+[[model]]
+name        = "loans"
+baseline    = '"#,
+    env!("CARGO_MANIFEST_DIR"),
+    r#"/examples/loans/baseline.json'
+window      = { records = 1000 }
+min_samples = 200
+
+[[rule]]
+name        = "loans-dataset-drift"
+model       = "loans"
+when        = "drift_share >= 0.5"
+for_windows = 1
+severity    = "warning"
+notify      = []
+"#
+);

@@ -1,0 +1,260 @@
+//! The daemon's configuration: TOML as written ([`raw`]), validated into the
+//! typed [`Config`] that the daemon runs on. Validation checks everything it
+//! can before anything starts — addresses, durations, ranges, names and
+//! cross-references, baselines (loaded), secrets (resolved) — and reports
+//! every problem at once, each as `path: message` with the path of the key
+//! (`rule[0].notify[1]`, `model[2].feature.age.bins`). Environment variables
+//! are read through an injected function so tests never touch the process
+//! environment. Secrets are [`Secret`]s and never print.
+
+pub mod condition;
+pub mod defaults;
+pub mod duration;
+pub mod raw;
+pub mod secret;
+mod validate;
+
+pub use condition::{Condition, Op, Subject};
+pub use defaults::DEFAULT_TOML;
+pub use secret::Secret;
+pub use validate::validate;
+
+use crate::baseline::Baseline;
+use crate::detect::TestName;
+use crate::stats::correction::Correction;
+use raw::RawConfig;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listeners, storage, ingest auth.
+    pub server: ServerConfig,
+    /// Monitored models, in file order.
+    pub models: Vec<ModelConfig>,
+    /// Alert rules, in file order; each names an existing model and notifiers.
+    pub rules: Vec<RuleConfig>,
+    /// Alert destinations, in file order.
+    pub notifiers: Vec<NotifierConfig>,
+}
+
+/// `[server]`, validated.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// gRPC ingest listener.
+    pub grpc_addr: SocketAddr,
+    /// HTTP listener (metrics, health, reports).
+    pub http_addr: SocketAddr,
+    /// Storage directory, resolved against the config file's directory.
+    pub data_dir: PathBuf,
+    /// Bearer token that ingest requires, when set.
+    pub auth_token: Option<Secret>,
+}
+
+/// One monitored model, validated, with its baseline loaded.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// The model's name.
+    pub name: String,
+    /// The baseline file, resolved.
+    pub baseline_path: PathBuf,
+    /// The baseline itself: the model's features and their reference profiles.
+    pub baseline: Baseline,
+    /// How records are grouped into windows.
+    pub window: Window,
+    /// Fewest records for a window to be judged.
+    pub min_samples: u64,
+    /// What to do with record fields the baseline lacks.
+    pub unknown_fields: UnknownFields,
+    /// p-value correction across features.
+    pub correction: Correction,
+    /// Per-feature overrides, by feature name (each names a baseline column).
+    pub features: BTreeMap<String, FeatureOverride>,
+}
+
+/// A tumbling window's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Closes after this many records (≥ 1).
+    Records(u64),
+    /// Closes after this much time (> 0).
+    Duration(Duration),
+}
+
+/// What ingest does with a record field its model's baseline lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownFields {
+    /// Reject the record, naming the field.
+    #[default]
+    Reject,
+    /// Drop the field and keep the record.
+    Ignore,
+}
+
+/// Overrides for one feature.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeatureOverride {
+    /// Tests to run instead of the default rule (each applies to the feature).
+    pub tests: Option<Vec<TestName>>,
+    /// Threshold per test.
+    pub thresholds: HashMap<TestName, f64>,
+    /// Bins for the binned tests (numeric and text features), 2..=1000.
+    pub bins: Option<usize>,
+}
+
+/// One alert rule, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleConfig {
+    /// The rule's name.
+    pub name: String,
+    /// The model it watches (exists in [`Config::models`]).
+    pub model: String,
+    /// When a window breaches.
+    pub when: Condition,
+    /// Consecutive breaching windows before it fires (≥ 1).
+    pub for_windows: u32,
+    /// How loud it is.
+    pub severity: Severity,
+    /// Notifier names (each exists in [`Config::notifiers`]).
+    pub notify: Vec<String>,
+}
+
+/// An alert's severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    /// The name used in the config and in alerts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One alert destination, validated, its URL resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifierConfig {
+    /// The notifier's name.
+    pub name: String,
+    /// Where to send: an http(s) URL (for Alertmanager its base URL).
+    pub url: Secret,
+    /// What to send.
+    pub kind: NotifierKind,
+}
+
+/// The kind of a notifier and its kind-specific settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotifierKind {
+    /// A Slack incoming webhook (Block Kit message).
+    Slack,
+    /// A generic JSON POST.
+    Webhook {
+        /// The body template, when not the default JSON body.
+        body_template: Option<String>,
+        /// Extra headers, name and (secret) value.
+        headers: Vec<(String, Secret)>,
+    },
+    /// Prometheus Alertmanager's API.
+    Alertmanager,
+}
+
+/// One problem in a config: where (the key's path; empty for the whole
+/// file) and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}{}{message}", if .path.is_empty() { "" } else { ": " })]
+pub struct ConfigError {
+    /// The key's path, e.g. `rule[0].notify[1]`.
+    pub path: String,
+    /// What was expected and what was got.
+    pub message: String,
+}
+
+/// Every problem found in a config, in the order of the file's sections.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", lines(.0))]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+fn lines(errors: &[ConfigError]) -> String {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    lines.join("\n")
+}
+
+impl ConfigErrors {
+    fn one(path: impl Into<String>, message: impl Into<String>) -> ConfigErrors {
+        ConfigErrors(vec![ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+/// Reads environment variables for validation (`url_env`,
+/// `auth_token_env`); `main` passes the process environment, tests a map.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Parses TOML into the raw config: a syntax error, a wrong type or an
+/// unknown key is reported with its line and column (and key path).
+pub fn parse(text: &str) -> Result<RawConfig, ConfigErrors> {
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(text, "", &e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = match e.path().to_string() {
+            p if p == "." => String::new(),
+            p => p,
+        };
+        toml_error(text, &path, e.inner())
+    })
+}
+
+/// The toml crate's error without its source excerpt: the excerpt could
+/// show a secret written on the offending line.
+fn toml_error(text: &str, path: &str, e: &toml::de::Error) -> ConfigErrors {
+    let at = e.span().map(|s| line_column(text, s.start));
+    let message = match at {
+        Some((line, column)) => format!("{} (line {line}, column {column})", e.message()),
+        None => e.message().to_owned(),
+    };
+    ConfigErrors::one(path, message)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// Parses and validates TOML text; relative paths are resolved against
+/// `base_dir`.
+pub fn from_toml(text: &str, env: Env<'_>, base_dir: &Path) -> Result<Config, ConfigErrors> {
+    validate(parse(text)?, env, base_dir)
+}
+
+/// Reads, parses and validates a config file; relative paths in it are
+/// resolved against its directory.
+pub fn load(path: &Path, env: Env<'_>) -> Result<Config, ConfigErrors> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigErrors::one("", format!("cannot read the config file: {e}")))?;
+    from_toml(&text, env, path.parent().unwrap_or(Path::new("")))
+}
+
+/// The embedded default ([`DEFAULT_TOML`]), validated; its data directory
+/// is in the working directory.
+pub fn default_config(env: Env<'_>) -> Result<Config, ConfigErrors> {
+    from_toml(DEFAULT_TOML, env, Path::new(""))
+}
+
+#[cfg(test)]
+mod tests;

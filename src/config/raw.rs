@@ -1,0 +1,187 @@
+//! The configuration as written: serde structs that mirror the TOML file
+//! key for key, with `deny_unknown_fields` so that a misspelt key is an
+//! error rather than a silently ignored setting. Values stay as written
+//! (strings, signed integers) so that [`super::validate`] can check every
+//! one and report all problems at once with their paths; only the shape
+//! is enforced here. Defaults come from [`super::defaults`].
+
+use super::defaults;
+use super::secret::Secret;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A whole config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// The config format version; only 1 exists.
+    pub version: u32,
+    /// The daemon's listeners, storage and ingest authentication.
+    pub server: RawServer,
+    /// The monitored models (`[[model]]`).
+    pub model: Vec<RawModel>,
+    /// Alert rules over the models' window reports (`[[rule]]`).
+    pub rule: Vec<RawRule>,
+    /// Where alerts are sent (`[[notifier]]`).
+    pub notifier: Vec<RawNotifier>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            version: defaults::VERSION,
+            server: RawServer::default(),
+            model: Vec::new(),
+            rule: Vec::new(),
+            notifier: Vec::new(),
+        }
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawServer {
+    /// gRPC ingest listener, `IP:PORT`.
+    pub grpc_addr: String,
+    /// HTTP listener (metrics, health, reports), `IP:PORT`.
+    pub http_addr: String,
+    /// Directory for reports, alert state and the outbox; relative to the
+    /// config file's directory.
+    pub data_dir: PathBuf,
+    /// File holding the bearer token that ingest requires; none = no auth.
+    pub auth_token_file: Option<PathBuf>,
+    /// Environment variable holding that token (instead of a file).
+    pub auth_token_env: Option<String>,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            grpc_addr: defaults::GRPC_ADDR.to_owned(),
+            http_addr: defaults::HTTP_ADDR.to_owned(),
+            data_dir: PathBuf::from(defaults::DATA_DIR),
+            auth_token_file: None,
+            auth_token_env: None,
+        }
+    }
+}
+
+/// `[[model]]`: one monitored model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    /// The model's name, as clients send it and rules name it.
+    pub name: String,
+    /// Its baseline file (`driftwatch baseline build`); relative to the
+    /// config file's directory.
+    pub baseline: PathBuf,
+    /// How records are grouped into windows.
+    #[serde(default)]
+    pub window: RawWindow,
+    /// Fewest records for a window to be judged.
+    #[serde(default = "min_samples")]
+    pub min_samples: i64,
+    /// `reject` or `ignore` a record field the baseline does not know.
+    #[serde(default = "unknown_fields")]
+    pub unknown_fields: String,
+    /// p-value correction across features: `none`, `bonferroni` or `bh`.
+    #[serde(default = "correction")]
+    pub correction: String,
+    /// Per-feature overrides, by feature name (`[model.feature.age]`).
+    #[serde(default)]
+    pub feature: BTreeMap<String, RawFeature>,
+}
+
+/// `window = { records = N }` or `window = { duration = "5m" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// Tumbling windows of this many records.
+    pub records: Option<i64>,
+    /// Tumbling windows of this long.
+    pub duration: Option<String>,
+}
+
+impl Default for RawWindow {
+    fn default() -> Self {
+        RawWindow {
+            records: Some(defaults::WINDOW_RECORDS),
+            duration: None,
+        }
+    }
+}
+
+/// `[model.feature.NAME]`: overrides for one feature.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeature {
+    /// Tests to run on this feature instead of the default rule.
+    pub tests: Option<Vec<String>>,
+    /// Threshold per test name.
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, f64>,
+    /// Number of bins for the binned tests of a numeric feature.
+    pub bins: Option<i64>,
+}
+
+/// `[[rule]]`: when to alert.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// The rule's name, unique.
+    pub name: String,
+    /// The model whose windows it watches.
+    pub model: String,
+    /// The condition, `SUBJECT OP NUMBER` (see [`super::condition`]).
+    pub when: String,
+    /// Consecutive breaching windows before it fires.
+    #[serde(default = "for_windows")]
+    pub for_windows: i64,
+    /// `info`, `warning` or `critical`.
+    #[serde(default = "severity")]
+    pub severity: String,
+    /// Notifier names to send to when it fires or resolves.
+    #[serde(default)]
+    pub notify: Vec<String>,
+}
+
+/// `[[notifier]]`: where alerts go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifier {
+    /// The notifier's name, unique; rules refer to it.
+    pub name: String,
+    /// `slack`, `webhook` or `alertmanager`.
+    pub kind: String,
+    /// The URL itself (a secret: it never prints).
+    pub url: Option<Secret>,
+    /// Environment variable holding the URL.
+    pub url_env: Option<String>,
+    /// File holding the URL; relative to the config file's directory.
+    pub url_file: Option<PathBuf>,
+    /// Webhook only: the request body template.
+    pub body_template: Option<String>,
+    /// Webhook only: extra request headers (values are secrets).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+}
+
+// serde's `default = "..."` takes a function path: these point it at
+// `defaults`, the one place that holds the values.
+fn min_samples() -> i64 {
+    defaults::MIN_SAMPLES
+}
+fn unknown_fields() -> String {
+    defaults::UNKNOWN_FIELDS.to_owned()
+}
+fn correction() -> String {
+    defaults::CORRECTION.to_owned()
+}
+fn for_windows() -> i64 {
+    defaults::FOR_WINDOWS
+}
+fn severity() -> String {
+    defaults::SEVERITY.to_owned()
+}

@@ -1,0 +1,589 @@
+//! Tests of parsing and validation: the issue's example config, every class
+//! of error with its exact path, and that secrets never print. Baselines are
+//! real (the bundled example, copied into a temporary directory); the
+//! environment is a map handed to the validator.
+
+use super::*;
+use std::collections::HashMap;
+use tempfile::TempDir;
+
+/// The config of the issue, verbatim.
+const EXAMPLE: &str = r#"
+[server]
+grpc_addr = "127.0.0.1:50051"
+http_addr = "127.0.0.1:9108"
+data_dir  = "driftwatch-data"
+# auth_token_file = "/etc/driftwatch/token"   # if set, ingest needs "authorization: Bearer <token>"
+
+[[model]]
+name        = "loans"
+baseline    = "loans-baseline.json"     # built by `driftwatch baseline build`
+window      = { records = 1000 }        # tumbling by count; or { duration = "5m" }
+min_samples = 200                       # below it a window reports "insufficient data"
+
+[[rule]]
+name        = "loans-dataset-drift"
+model       = "loans"
+when        = "drift_share >= 0.5"      # subjects: drift_share, drifted_features,
+                                        # feature.<name>.<test>, feature.<name>.<test>.p_value
+for_windows = 2                         # consecutive breaching windows before it fires
+severity    = "critical"
+notify      = ["team-slack", "retrain"]
+
+[[notifier]]
+name = "team-slack"
+kind = "slack"                          # Slack incoming webhook, Block Kit message
+url_env = "SLACK_WEBHOOK_URL"           # or url = "…"
+
+[[notifier]]
+name = "retrain"
+kind = "webhook"                        # generic JSON POST; body_template for retraining systems
+url = "http://127.0.0.1:8080/hooks/retrain"
+"#;
+
+const SLACK_URL: &str = "https://hooks.slack.example/services/T000/B000/XXXXSECRET";
+
+/// A temporary config directory holding the example baseline under the
+/// name the example config uses.
+fn config_dir() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/loans/baseline.json");
+    std::fs::copy(example, dir.path().join("loans-baseline.json")).unwrap();
+    dir
+}
+
+fn env_with(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+fn example_env() -> impl Fn(&str) -> Option<String> {
+    env_with(&[("SLACK_WEBHOOK_URL", SLACK_URL)])
+}
+
+/// Validates `text` in a fresh config directory with the example env.
+fn check(text: &str) -> Result<Config, ConfigErrors> {
+    let dir = config_dir();
+    from_toml(text, &example_env(), dir.path())
+}
+
+/// The error lines of an invalid config.
+fn errors(text: &str) -> Vec<String> {
+    match check(text) {
+        Ok(_) => panic!("config validated:\n{text}"),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The example with one line replaced (the old text must occur once).
+fn example_with(old: &str, new: &str) -> String {
+    assert_eq!(EXAMPLE.matches(old).count(), 1, "{old:?}");
+    EXAMPLE.replace(old, new)
+}
+
+/// Asserts that exactly one error has `path` and contains `fragment`.
+fn assert_error(text: &str, path: &str, fragment: &str) {
+    let errors = errors(text);
+    let at: Vec<&String> = errors
+        .iter()
+        .filter(|e| e.starts_with(&format!("{path}: ")))
+        .collect();
+    assert!(
+        at.len() == 1 && at[0].contains(fragment),
+        "want one error at {path} containing {fragment:?}, got {errors:#?}"
+    );
+}
+
+#[test]
+fn the_issue_example_validates_into_typed_values() {
+    let dir = config_dir();
+    let c = from_toml(EXAMPLE, &example_env(), dir.path()).unwrap();
+    assert_eq!(c.server.grpc_addr, "127.0.0.1:50051".parse().unwrap());
+    assert_eq!(c.server.http_addr, "127.0.0.1:9108".parse().unwrap());
+    assert_eq!(c.server.data_dir, dir.path().join("driftwatch-data"));
+    assert_eq!(c.server.auth_token, None);
+    let m = &c.models[0];
+    assert_eq!(m.name, "loans");
+    assert_eq!(m.baseline_path, dir.path().join("loans-baseline.json"));
+    assert_eq!(m.baseline.columns.len(), 10);
+    assert_eq!(m.window, Window::Records(1000));
+    assert_eq!(m.min_samples, 200);
+    assert_eq!(m.unknown_fields, UnknownFields::Reject);
+    let r = &c.rules[0];
+    assert_eq!(r.when, "drift_share >= 0.5".parse().unwrap());
+    assert_eq!((r.for_windows, r.severity), (2, Severity::Critical));
+    assert_eq!(r.notify, ["team-slack", "retrain"]);
+    assert_eq!(c.notifiers[0].kind, NotifierKind::Slack);
+    assert_eq!(c.notifiers[0].url.expose(), SLACK_URL);
+    let webhook = NotifierKind::Webhook {
+        body_template: None,
+        headers: vec![],
+    };
+    assert_eq!(c.notifiers[1].kind, webhook);
+    assert_eq!(
+        c.notifiers[1].url.expose(),
+        "http://127.0.0.1:8080/hooks/retrain"
+    );
+}
+
+#[test]
+fn left_out_keys_take_their_defaults() {
+    let c = check("[[model]]\nname = \"m\"\nbaseline = \"loans-baseline.json\"\n").unwrap();
+    assert_eq!(c.server.grpc_addr.to_string(), defaults::GRPC_ADDR);
+    assert_eq!(c.server.http_addr.to_string(), defaults::HTTP_ADDR);
+    assert!(c.server.data_dir.ends_with(defaults::DATA_DIR));
+    let m = &c.models[0];
+    assert_eq!(m.window, Window::Records(1000));
+    assert_eq!(m.min_samples, 200);
+    assert_eq!(m.correction, Correction::None);
+    assert!(m.features.is_empty());
+    assert!(c.rules.is_empty() && c.notifiers.is_empty());
+}
+
+#[test]
+fn duration_windows_overrides_and_feature_subjects() {
+    let text = example_with(
+        "window      = { records = 1000 }",
+        r#"window = { duration = "5m" }
+unknown_fields = "ignore"
+correction = "bonferroni"
+feature.age = { tests = ["ks", "psi"], thresholds = { psi = 0.2, ks = 0.01 }, bins = 20 }
+feature.purpose = { tests = ["chi2"] }"#,
+    )
+    .replace(
+        "drift_share >= 0.5",
+        "feature.notes:length.ks.p_value < 0.01",
+    );
+    let c = check(&text).unwrap();
+    let m = &c.models[0];
+    assert_eq!(m.window, Window::Duration(Duration::from_secs(300)));
+    assert_eq!(
+        (m.unknown_fields, m.correction),
+        (UnknownFields::Ignore, Correction::Bonferroni)
+    );
+    let age = &m.features["age"];
+    assert_eq!(age.tests, Some(vec![TestName::Ks, TestName::Psi]));
+    assert_eq!(age.thresholds[&TestName::Psi], 0.2);
+    assert_eq!(age.bins, Some(20));
+    assert_eq!(m.features["purpose"].tests, Some(vec![TestName::Chi2]));
+    let subject = Subject::PValue {
+        feature: "notes:length".into(),
+        test: TestName::Ks,
+    };
+    assert_eq!(c.rules[0].when.subject, subject);
+}
+
+#[test]
+fn server_errors() {
+    let bad_addr = example_with("\"127.0.0.1:50051\"", "\"localhost\"");
+    assert_error(&bad_addr, "server.grpc_addr", "expected IP:PORT");
+    let token_line = "# auth_token_file = \"/etc/driftwatch/token\"";
+    let file = example_with(token_line, "auth_token_file = \"/etc/driftwatch/token\"");
+    let unreadable = "cannot read /etc/driftwatch/token";
+    assert_error(&file, "server.auth_token_file", unreadable);
+    let env = example_with(token_line, "auth_token_env = \"DW_TOKEN\"");
+    let unset = "environment variable DW_TOKEN is not set";
+    assert_error(&env, "server.auth_token_env", unset);
+    let both = example_with(
+        token_line,
+        "auth_token_env = \"T\"\nauth_token_file = \"t\"",
+    );
+    let one = "at most one of auth_token_file or auth_token_env";
+    assert_error(&both, "server", one);
+    let version = format!("version = 2\n{EXAMPLE}");
+    assert_error(&version, "version", "reads version 1");
+}
+
+#[test]
+fn model_errors() {
+    let model = |old: &str, new: &str| example_with(old, new);
+    let window = "window      = { records = 1000 }";
+    assert_error(
+        &model(window, "window = { records = 10, duration = \"5m\" }"),
+        "model[0].window",
+        "expected exactly one of records or duration",
+    );
+    assert_error(
+        &model(window, "window = {}"),
+        "model[0].window",
+        "exactly one",
+    );
+    assert_error(
+        &model(window, "window = { records = 0 }"),
+        "model[0].window.records",
+        "≥ 1, got 0",
+    );
+    assert_error(
+        &model(window, "window = { duration = \"5x\" }"),
+        "model[0].window.duration",
+        "expected a duration such as",
+    );
+    assert_error(
+        &model("min_samples = 200", "min_samples = -3"),
+        "model[0].min_samples",
+        "got -3",
+    );
+    assert_error(
+        &model(window, "unknown_fields = \"drop\""),
+        "model[0].unknown_fields",
+        "expected \"reject\" or \"ignore\", got \"drop\"",
+    );
+    assert_error(
+        &model(window, "correction = \"holm\""),
+        "model[0].correction",
+        "unknown correction \"holm\"",
+    );
+    assert_error(
+        &model("\"loans-baseline.json\"", "\"missing.json\""),
+        "model[0].baseline",
+        "missing.json",
+    );
+}
+
+#[test]
+fn feature_override_errors() {
+    let with = |feature: &str| {
+        example_with(
+            "min_samples = 200 ",
+            &format!("min_samples = 200\n{feature}\n"),
+        )
+    };
+    assert_error(
+        &with("feature.agee = { bins = 20 }"),
+        "model[0].feature.agee",
+        "no feature \"agee\" in the baseline (features: age, income,",
+    );
+    assert_error(
+        &with("feature.age = { bins = 1 }"),
+        "model[0].feature.age.bins",
+        "from 2 to 1000, got 1",
+    );
+    assert_error(
+        &with("feature.purpose = { bins = 10 }"),
+        "model[0].feature.purpose.bins",
+        "categorical",
+    );
+    let tests = with("feature.age = { tests = [\"ks\", \"kss\", \"chi2\"] }");
+    assert_error(
+        &tests,
+        "model[0].feature.age.tests[1]",
+        "unknown test \"kss\"",
+    );
+    assert_error(
+        &tests,
+        "model[0].feature.age.tests[2]",
+        "chi2 does not apply to a numeric feature",
+    );
+    assert_error(
+        &with("feature.age = { tests = [] }"),
+        "model[0].feature.age.tests",
+        "at least one",
+    );
+    let thresholds = with("feature.age = { thresholds = { ks = 2.0, psi = -1.0 } }");
+    assert_error(
+        &thresholds,
+        "model[0].feature.age.thresholds.ks",
+        "in (0, 1), got 2",
+    );
+    assert_error(
+        &thresholds,
+        "model[0].feature.age.thresholds.psi",
+        "≥ 0, got -1",
+    );
+}
+
+#[test]
+fn rule_errors() {
+    let rule = |old: &str, new: &str| example_with(old, new);
+    assert_error(
+        &rule("model       = \"loans\"", "model = \"cars\""),
+        "rule[0].model",
+        "unknown model \"cars\" (known: loans)",
+    );
+    let when = "\"drift_share >= 0.5\"";
+    assert_error(
+        &rule(when, "\"drift_share >= 1.5\""),
+        "rule[0].when",
+        "expected a number in [0, 1], got 1.5",
+    );
+    assert_error(
+        &rule(when, "\"drift_share\""),
+        "rule[0].when",
+        "SUBJECT OP NUMBER",
+    );
+    assert_error(
+        &rule(when, "\"feature.agee.ks > 1\""),
+        "rule[0].when",
+        "no feature \"agee\"",
+    );
+    assert_error(
+        &rule(when, "\"feature.age.chi2 > 1\""),
+        "rule[0].when",
+        "chi2 does not apply to a numeric",
+    );
+    assert_error(
+        &rule(when, "\"feature.age.psi.p_value < 0.1\""),
+        "rule[0].when",
+        "psi has no p-value",
+    );
+    assert_error(
+        &rule(when, "\"drifted_features >= -1\""),
+        "rule[0].when",
+        "a count",
+    );
+    assert_error(
+        &rule("for_windows = 2 ", "for_windows = 0 "),
+        "rule[0].for_windows",
+        "≥ 1, got 0",
+    );
+    assert_error(
+        &rule("\"critical\"", "\"loud\""),
+        "rule[0].severity",
+        "expected info, warning or critical",
+    );
+    let errors = errors(&rule("\"retrain\"]", "\"pager\"]"));
+    assert_eq!(
+        errors,
+        ["rule[0].notify[1]: unknown notifier \"pager\" (known: team-slack, retrain)"]
+    );
+}
+
+#[test]
+fn names_must_be_unique_and_non_empty() {
+    let twice =
+        format!("{EXAMPLE}\n[[model]]\nname = \"loans\"\nbaseline = \"loans-baseline.json\"\n");
+    assert_error(
+        &twice,
+        "model[1].name",
+        "duplicate model name \"loans\" (also model[0])",
+    );
+    let slack = example_with("name = \"team-slack\"", "name = \"retrain\"");
+    assert_error(
+        &slack,
+        "notifier[1].name",
+        "duplicate notifier name \"retrain\" (also notifier[0])",
+    );
+    let empty = example_with("name        = \"loans-dataset-drift\"", "name = \"\"");
+    assert_error(&empty, "rule[0].name", "must not be empty");
+}
+
+#[test]
+fn notifier_errors() {
+    let n = |old: &str, new: &str| example_with(old, new);
+    let url_env = "url_env = \"SLACK_WEBHOOK_URL\"";
+    assert_error(
+        &n(url_env, ""),
+        "notifier[0]",
+        "expected exactly one of url, url_env or url_file",
+    );
+    assert_error(
+        &n(url_env, "url_env = \"SLACK_URL\"\nurl_file = \"f\""),
+        "notifier[0]",
+        "exactly one of url, url_env or url_file",
+    );
+    assert_error(
+        &n(url_env, "url_env = \"NOPE\""),
+        "notifier[0].url_env",
+        "environment variable NOPE is not set",
+    );
+    assert_error(
+        &n(url_env, "url_file = \"hook.url\""),
+        "notifier[0].url_file",
+        "cannot read ",
+    );
+    assert_error(
+        &n("kind = \"slack\"", "kind = \"pagerduty\""),
+        "notifier[0].kind",
+        "unknown notifier kind \"pagerduty\"",
+    );
+    assert_error(
+        &n(
+            "kind = \"slack\"",
+            "kind = \"slack\"\nbody_template = \"{}\"",
+        ),
+        "notifier[0].body_template",
+        "only webhook notifiers take a body_template; this one is slack",
+    );
+    let headers = n(
+        "kind = \"webhook\"",
+        "kind = \"webhook\"\nheaders = { \"Bad Name\" = \"x\" }",
+    );
+    assert_error(
+        &headers,
+        "notifier[1].headers.Bad Name",
+        "not a valid HTTP header name",
+    );
+    assert_error(
+        &n(
+            "url = \"http://127.0.0.1:8080/hooks/retrain\"",
+            "url = \"ftp://x\"",
+        ),
+        "notifier[1].url",
+        "expected an http:// or https:// URL",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once_in_file_order() {
+    let text = EXAMPLE
+        .replace("\"127.0.0.1:9108\"", "\"nope\"")
+        .replace("{ records = 1000 }", "{ records = 0 }")
+        .replace("for_windows = 2 ", "for_windows = 0 ")
+        .replace("\"retrain\"]", "\"pager\"]")
+        .replace("kind = \"webhook\"", "kind = \"email\"");
+    let errors = errors(&text);
+    let paths: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "server.http_addr",
+            "rule[0].for_windows",
+            "rule[0].notify[1]",
+            "notifier[1].kind",
+            "model[0].window.records",
+        ]
+    );
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_path_and_line() {
+    let typo = example_with("min_samples = 200 ", "min_sample = 200 ");
+    let errors = errors(&typo);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("model[0].min_sample: unknown field `min_sample`, expected one of"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].ends_with("(line 12, column 1)"), "{}", errors[0]);
+    let nested = example_with("{ records = 1000 }", "{ record = 1000 }");
+    assert!(errors_of(&nested).starts_with("model[0].window.record: unknown field `record`"));
+    let top = format!("[serve]\nport = 1\n{EXAMPLE}");
+    assert!(
+        errors_of(&top).starts_with("serve: unknown field `serve`"),
+        "{}",
+        errors_of(&top)
+    );
+}
+
+fn errors_of(text: &str) -> String {
+    errors(text).join("\n")
+}
+
+#[test]
+fn wrong_types_name_the_key() {
+    let text = example_with("min_samples = 200 ", "min_samples = \"many\" ");
+    let e = errors_of(&text);
+    assert!(
+        e.starts_with("model[0].min_samples: invalid type: string"),
+        "{e}"
+    );
+}
+
+#[test]
+fn syntax_errors_give_line_and_column_without_the_source_line() {
+    let text = example_with(
+        "url = \"http://127.0.0.1:8080/hooks/retrain\"",
+        "url = \"https://hooks.example/SECRET-IN-LINE\" oops",
+    );
+    let e = errors_of(&text);
+    assert!(e.contains("(line 31, column"), "{e}");
+    assert!(!e.contains("SECRET-IN-LINE"), "{e}");
+}
+
+#[test]
+fn secrets_never_print() {
+    let dir = config_dir();
+    std::fs::write(dir.path().join("token"), "TOKEN-SECRET\n").unwrap();
+    std::fs::write(
+        dir.path().join("hook.url"),
+        "https://hooks.example/FILE-SECRET\n",
+    )
+    .unwrap();
+    let text = example_with("# auth_token_file", "auth_token_file")
+        .replace("/etc/driftwatch/token", "token")
+        .replace(
+            "url = \"http://127.0.0.1:8080/hooks/retrain\"",
+            "url_file = \"hook.url\"\nheaders = { Authorization = \"Bearer HEADER-SECRET\" }",
+        );
+    let c = from_toml(&text, &example_env(), dir.path()).unwrap();
+    assert_eq!(
+        c.server.auth_token.as_ref().unwrap().expose(),
+        "TOKEN-SECRET"
+    );
+    assert_eq!(
+        c.notifiers[1].url.expose(),
+        "https://hooks.example/FILE-SECRET"
+    );
+    let debug = format!("{c:?}");
+    for secret in ["TOKEN-SECRET", "FILE-SECRET", "HEADER-SECRET", "XXXXSECRET"] {
+        assert!(!debug.contains(secret), "{secret} in Debug output");
+    }
+    let raw = format!("{:?}", parse(&text).unwrap());
+    assert!(!raw.contains("HEADER-SECRET"), "{raw}");
+}
+
+#[test]
+fn secrets_never_appear_in_errors() {
+    let text = example_with(
+        "url = \"http://127.0.0.1:8080/hooks/retrain\"",
+        "url = \"ftp://INLINE-SECRET\"",
+    );
+    let env = env_with(&[("SLACK_WEBHOOK_URL", "not a url ENV-SECRET")]);
+    let dir = config_dir();
+    let e = from_toml(&text, &env, dir.path()).unwrap_err().to_string();
+    assert!(e.contains("notifier[0].url_env: expected an http"), "{e}");
+    assert!(e.contains("notifier[1].url: expected an http"), "{e}");
+    assert!(
+        !e.contains("INLINE-SECRET") && !e.contains("ENV-SECRET"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_environment_is_read_through_the_injected_function() {
+    let env = env_with(&[("SLACK_WEBHOOK_URL", "  https://other.example/hook \n")]);
+    let dir = config_dir();
+    let c = from_toml(EXAMPLE, &env, dir.path()).unwrap();
+    assert_eq!(c.notifiers[0].url.expose(), "https://other.example/hook");
+    let empty = env_with(&[("SLACK_WEBHOOK_URL", " ")]);
+    let e = from_toml(EXAMPLE, &empty, dir.path()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "notifier[0].url_env: environment variable SLACK_WEBHOOK_URL is empty"
+    );
+}
+
+#[test]
+fn the_embedded_default_validates_without_environment() {
+    let c = default_config(&|_| None).unwrap();
+    assert_eq!(c.server.grpc_addr.ip().to_string(), "127.0.0.1");
+    assert_eq!(c.server.http_addr.ip().to_string(), "127.0.0.1");
+    assert_eq!(c.server.data_dir, Path::new(defaults::DATA_DIR));
+    assert!(c.models[0].baseline_path.is_absolute());
+    assert_eq!(c.rules[0].when.subject, Subject::DriftShare);
+    assert!(c.notifiers.is_empty());
+}
+
+#[test]
+fn load_resolves_paths_against_the_file_and_reports_unreadable_files() {
+    let dir = config_dir();
+    let file = dir.path().join("driftwatch.toml");
+    std::fs::write(&file, EXAMPLE).unwrap();
+    let c = load(&file, &example_env()).unwrap();
+    assert_eq!(
+        c.models[0].baseline_path,
+        dir.path().join("loans-baseline.json")
+    );
+    let e = load(&dir.path().join("none.toml"), &example_env()).unwrap_err();
+    assert!(
+        e.to_string().starts_with("cannot read the config file: "),
+        "{e}"
+    );
+}

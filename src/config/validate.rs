@@ -1,0 +1,556 @@
+//! Raw config → typed [`Config`]. Each section is checked on its own and
+//! every problem is recorded with its key path, so that one run of
+//! `check-config` shows them all; a typed config comes out only when there
+//! were none. Baselines are loaded here, because per-feature overrides and
+//! rule subjects must name features that the baseline has.
+
+use super::duration::parse_duration;
+use super::raw::{RawConfig, RawFeature, RawModel, RawNotifier, RawRule, RawServer, RawWindow};
+use super::{
+    Condition, Config, ConfigError, ConfigErrors, Env, FeatureOverride, ModelConfig,
+    NotifierConfig, NotifierKind, RuleConfig, Secret, ServerConfig, Severity, Subject,
+    UnknownFields, Window, defaults,
+};
+use crate::baseline::Baseline;
+use crate::detect::TestName;
+use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Validates a raw config into a typed one, or lists every problem.
+/// `env` reads environment variables; relative paths are resolved against
+/// `base_dir` (the config file's directory).
+pub fn validate(raw: RawConfig, env: Env<'_>, base_dir: &Path) -> Result<Config, ConfigErrors> {
+    let mut cx = Cx {
+        env,
+        base_dir,
+        errors: Vec::new(),
+    };
+    if raw.version != defaults::VERSION {
+        let msg = format!(
+            "version {}: this driftwatch reads version {}",
+            raw.version,
+            defaults::VERSION
+        );
+        cx.error("version", msg);
+    }
+    let server = cx.server(raw.server);
+    let baselines: Vec<Option<Baseline>> = (raw.model.iter().enumerate())
+        .map(|(i, m)| cx.baseline(i, m))
+        .collect();
+    cx.unique("model", raw.model.iter().map(|m| m.name.as_str()));
+    cx.unique("rule", raw.rule.iter().map(|r| r.name.as_str()));
+    cx.unique("notifier", raw.notifier.iter().map(|n| n.name.as_str()));
+    let known = Known {
+        models: raw
+            .model
+            .iter()
+            .map(|m| m.name.as_str())
+            .zip(&baselines)
+            .collect(),
+        notifiers: raw.notifier.iter().map(|n| n.name.as_str()).collect(),
+    };
+    let rules: Vec<_> = (raw.rule.iter().enumerate())
+        .map(|(i, r)| cx.rule(i, r, &known))
+        .collect();
+    let notifiers: Vec<_> = (raw.notifier.into_iter().enumerate())
+        .map(|(i, n)| cx.notifier(i, n))
+        .collect();
+    let models: Vec<_> = (raw.model.into_iter().zip(baselines).enumerate())
+        .map(|(i, (m, b))| cx.model(i, m, b))
+        .collect();
+    if !cx.errors.is_empty() {
+        return Err(ConfigErrors(cx.errors));
+    }
+    let all = "no error was recorded, so every section validated";
+    Ok(Config {
+        server: server.expect(all),
+        models: models.into_iter().collect::<Option<_>>().expect(all),
+        rules: rules.into_iter().collect::<Option<_>>().expect(all),
+        notifiers: notifiers.into_iter().collect::<Option<_>>().expect(all),
+    })
+}
+
+/// What a rule may refer to: model names (with their baselines, where they
+/// loaded) and notifier names.
+struct Known<'a> {
+    models: Vec<(&'a str, &'a Option<Baseline>)>,
+    notifiers: Vec<&'a str>,
+}
+
+/// The validation context: the injected environment, the base directory,
+/// and the problems found so far.
+struct Cx<'a> {
+    env: Env<'a>,
+    base_dir: &'a Path,
+    errors: Vec<ConfigError>,
+}
+
+impl Cx<'_> {
+    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    /// `Some(value)` when `result` is Ok, else records its error at `path`.
+    fn check<T>(&mut self, path: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|message| self.error(path, message)).ok()
+    }
+
+    fn resolve(&self, path: &Path) -> PathBuf {
+        self.base_dir.join(path)
+    }
+
+    fn server(&mut self, raw: RawServer) -> Option<ServerConfig> {
+        let grpc_addr = self.check("server.grpc_addr", socket_addr(&raw.grpc_addr));
+        let http_addr = self.check("server.http_addr", socket_addr(&raw.http_addr));
+        let data_dir = self.resolve(&raw.data_dir);
+        let auth_token = match (raw.auth_token_file, raw.auth_token_env) {
+            (None, None) => Some(None),
+            (Some(file), None) => self.secret_file("server.auth_token_file", &file).map(Some),
+            (None, Some(var)) => self.secret_env("server.auth_token_env", &var).map(Some),
+            (Some(_), Some(_)) => {
+                self.error(
+                    "server",
+                    "expected at most one of auth_token_file or auth_token_env",
+                );
+                None
+            }
+        };
+        Some(ServerConfig {
+            grpc_addr: grpc_addr?,
+            http_addr: http_addr?,
+            data_dir,
+            auth_token: auth_token?,
+        })
+    }
+
+    /// Loads a model's baseline, or records why it could not be.
+    fn baseline(&mut self, i: usize, raw: &RawModel) -> Option<Baseline> {
+        let path = self.resolve(&raw.baseline);
+        let loaded = Baseline::load(&path).map_err(|e| e.to_string());
+        self.check(&format!("model[{i}].baseline"), loaded)
+    }
+
+    /// Records every name that appears twice in a section.
+    fn unique<'n>(&mut self, section: &str, names: impl Iterator<Item = &'n str>) {
+        let names: Vec<&str> = names.collect();
+        for (i, name) in names.iter().enumerate() {
+            if name.is_empty() {
+                self.error(format!("{section}[{i}].name"), "must not be empty");
+            } else if let Some(first) = names[..i].iter().position(|n| n == name) {
+                let msg = format!("duplicate {section} name {name:?} (also {section}[{first}])");
+                self.error(format!("{section}[{i}].name"), msg);
+            }
+        }
+    }
+
+    fn model(
+        &mut self,
+        i: usize,
+        raw: RawModel,
+        baseline: Option<Baseline>,
+    ) -> Option<ModelConfig> {
+        let at = format!("model[{i}]");
+        let window = self.window(&format!("{at}.window"), &raw.window);
+        let min_samples = self.check(&format!("{at}.min_samples"), at_least_one(raw.min_samples));
+        let unknown_fields = self.check(
+            &format!("{at}.unknown_fields"),
+            unknown_fields(&raw.unknown_fields),
+        );
+        let correction = self.check(&format!("{at}.correction"), raw.correction.parse());
+        let features: Vec<Option<(String, FeatureOverride)>> = (raw.feature.iter())
+            .map(|(name, f)| {
+                let at = format!("{at}.feature.{name}");
+                let o = self.feature(&at, name, f, baseline.as_ref())?;
+                Some((name.clone(), o))
+            })
+            .collect();
+        let features: Option<BTreeMap<_, _>> = features.into_iter().collect();
+        Some(ModelConfig {
+            name: raw.name,
+            baseline_path: self.resolve(&raw.baseline),
+            baseline: baseline?,
+            window: window?,
+            min_samples: min_samples?,
+            unknown_fields: unknown_fields?,
+            correction: correction?,
+            features: features?,
+        })
+    }
+
+    fn window(&mut self, at: &str, raw: &RawWindow) -> Option<Window> {
+        match (raw.records, &raw.duration) {
+            (Some(n), None) => self
+                .check(&format!("{at}.records"), at_least_one(n))
+                .map(Window::Records),
+            (None, Some(d)) => self
+                .check(&format!("{at}.duration"), parse_duration(d))
+                .map(Window::Duration),
+            _ => {
+                self.error(at, "expected exactly one of records or duration");
+                None
+            }
+        }
+    }
+
+    fn feature(
+        &mut self,
+        at: &str,
+        name: &str,
+        raw: &RawFeature,
+        baseline: Option<&Baseline>,
+    ) -> Option<FeatureOverride> {
+        let kind = match baseline.map(|b| column_kind(b, name)) {
+            Some(Err(msg)) => {
+                self.error(at, msg);
+                None
+            }
+            Some(Ok(kind)) => Some(kind),
+            None => None,
+        };
+        let tests = match &raw.tests {
+            None => Some(None),
+            Some(tests) => self.tests(at, tests, kind).map(Some),
+        };
+        let thresholds = self.thresholds(at, raw);
+        let bins = match raw.bins {
+            None => Some(None),
+            Some(n) => self.check(&format!("{at}.bins"), bins(n, kind)).map(Some),
+        };
+        Some(FeatureOverride {
+            tests: tests?,
+            thresholds: thresholds?,
+            bins: bins?,
+        })
+    }
+
+    fn tests(&mut self, at: &str, names: &[String], kind: Option<Kind>) -> Option<Vec<TestName>> {
+        if names.is_empty() {
+            self.error(format!("{at}.tests"), "expected at least one test");
+            return None;
+        }
+        let tests: Vec<Option<TestName>> = (names.iter().enumerate())
+            .map(|(j, t)| self.check(&format!("{at}.tests[{j}]"), test_for(t, kind)))
+            .collect();
+        tests.into_iter().collect()
+    }
+
+    fn thresholds(&mut self, at: &str, raw: &RawFeature) -> Option<HashMap<TestName, f64>> {
+        let checked: Vec<Option<(TestName, f64)>> = (raw.thresholds.iter())
+            .map(|(t, &v)| self.check(&format!("{at}.thresholds.{t}"), threshold(t, v)))
+            .collect();
+        checked.into_iter().collect()
+    }
+
+    fn rule(&mut self, i: usize, raw: &RawRule, known: &Known<'_>) -> Option<RuleConfig> {
+        let at = format!("rule[{i}]");
+        let baseline = match known.models.iter().find(|(n, _)| *n == raw.model) {
+            Some((_, b)) => Some(b.as_ref()),
+            None => {
+                let names: Vec<&str> = known.models.iter().map(|(n, _)| *n).collect();
+                self.error(
+                    format!("{at}.model"),
+                    unknown_name("model", &raw.model, &names),
+                );
+                None
+            }
+        };
+        let when = self.check(
+            &format!("{at}.when"),
+            condition(&raw.when, baseline.flatten()),
+        );
+        let for_windows = self.check(&format!("{at}.for_windows"), at_least_one(raw.for_windows));
+        let severity = self.check(&format!("{at}.severity"), severity(&raw.severity));
+        for (j, name) in raw.notify.iter().enumerate() {
+            if !known.notifiers.contains(&name.as_str()) {
+                self.error(
+                    format!("{at}.notify[{j}]"),
+                    unknown_name("notifier", name, &known.notifiers),
+                );
+            }
+        }
+        Some(RuleConfig {
+            name: raw.name.clone(),
+            model: raw.model.clone(),
+            when: when?,
+            for_windows: for_windows?,
+            severity: severity?,
+            notify: raw.notify.clone(),
+        })
+    }
+
+    fn notifier(&mut self, i: usize, raw: RawNotifier) -> Option<NotifierConfig> {
+        let at = format!("notifier[{i}]");
+        let url = self.url(&at, &raw);
+        let kind = self.notifier_kind(&at, &raw);
+        Some(NotifierConfig {
+            name: raw.name,
+            url: url?,
+            kind: kind?,
+        })
+    }
+
+    fn notifier_kind(&mut self, at: &str, raw: &RawNotifier) -> Option<NotifierKind> {
+        let kind = match raw.kind.as_str() {
+            "webhook" => {
+                let headers = self.headers(at, &raw.headers)?;
+                let body_template = raw.body_template.clone();
+                return Some(NotifierKind::Webhook {
+                    body_template,
+                    headers,
+                });
+            }
+            "slack" => NotifierKind::Slack,
+            "alertmanager" => NotifierKind::Alertmanager,
+            other => {
+                let msg = format!(
+                    "unknown notifier kind {other:?}: expected slack, webhook or alertmanager"
+                );
+                self.error(format!("{at}.kind"), msg);
+                return None;
+            }
+        };
+        let before = self.errors.len();
+        let only = |key: &str| {
+            format!(
+                "only webhook notifiers take {key}; this one is {}",
+                raw.kind
+            )
+        };
+        if raw.body_template.is_some() {
+            self.error(format!("{at}.body_template"), only("a body_template"));
+        }
+        if !raw.headers.is_empty() {
+            self.error(format!("{at}.headers"), only("headers"));
+        }
+        (self.errors.len() == before).then_some(kind)
+    }
+
+    fn headers(
+        &mut self,
+        at: &str,
+        raw: &BTreeMap<String, Secret>,
+    ) -> Option<Vec<(String, Secret)>> {
+        let before = self.errors.len();
+        for (name, value) in raw {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                self.error(
+                    format!("{at}.headers.{name}"),
+                    "not a valid HTTP header name",
+                );
+            }
+            if value.expose().contains(['\r', '\n']) {
+                self.error(
+                    format!("{at}.headers.{name}"),
+                    "the value must not contain a line break",
+                );
+            }
+        }
+        let headers = raw.iter().map(|(n, v)| (n.clone(), v.clone())).collect();
+        (self.errors.len() == before).then_some(headers)
+    }
+
+    /// The notifier's URL from exactly one of `url`, `url_env`, `url_file`.
+    fn url(&mut self, at: &str, raw: &RawNotifier) -> Option<Secret> {
+        let (path, secret) = match (&raw.url, &raw.url_env, &raw.url_file) {
+            (Some(url), None, None) => (format!("{at}.url"), Some(url.clone())),
+            (None, Some(var), None) => {
+                let path = format!("{at}.url_env");
+                let secret = self.secret_env(&path, var);
+                (path, secret)
+            }
+            (None, None, Some(file)) => {
+                let path = format!("{at}.url_file");
+                let secret = self.secret_file(&path, file);
+                (path, secret)
+            }
+            _ => {
+                self.error(at, "expected exactly one of url, url_env or url_file");
+                return None;
+            }
+        };
+        let secret = secret?;
+        self.check(&path, http_url(&secret)).map(|()| secret)
+    }
+
+    /// A secret from an environment variable; errors name the variable only.
+    fn secret_env(&mut self, path: &str, var: &str) -> Option<Secret> {
+        match (self.env)(var) {
+            Some(v) if !v.trim().is_empty() => Some(Secret::new(v.trim())),
+            Some(_) => self.check(path, Err(format!("environment variable {var} is empty"))),
+            None => self.check(path, Err(format!("environment variable {var} is not set"))),
+        }
+    }
+
+    /// A secret from a file (surrounding whitespace trimmed); errors name
+    /// the file only.
+    fn secret_file(&mut self, path: &str, file: &Path) -> Option<Secret> {
+        let resolved = self.resolve(file);
+        let shown = resolved.display();
+        let read = match std::fs::read_to_string(&resolved) {
+            Ok(t) if !t.trim().is_empty() => Ok(Secret::new(t.trim())),
+            Ok(_) => Err(format!("file {shown} is empty")),
+            Err(e) => Err(format!("cannot read {shown}: {e}")),
+        };
+        self.check(path, read)
+    }
+}
+
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse()
+        .map_err(|_| format!("expected IP:PORT such as 127.0.0.1:50051, got {text:?}"))
+}
+
+/// A count that must be at least 1 and fit `T`.
+fn at_least_one<T: TryFrom<i64>>(n: i64) -> Result<T, String> {
+    if n < 1 {
+        return Err(format!("expected a whole number ≥ 1, got {n}"));
+    }
+    T::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+fn unknown_fields(text: &str) -> Result<UnknownFields, String> {
+    match text {
+        "reject" => Ok(UnknownFields::Reject),
+        "ignore" => Ok(UnknownFields::Ignore),
+        other => Err(format!("expected \"reject\" or \"ignore\", got {other:?}")),
+    }
+}
+
+fn severity(text: &str) -> Result<Severity, String> {
+    [Severity::Info, Severity::Warning, Severity::Critical]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| format!("expected info, warning or critical, got {text:?}"))
+}
+
+fn unknown_name(what: &str, name: &str, known: &[&str]) -> String {
+    let known = if known.is_empty() {
+        "none".to_owned()
+    } else {
+        known.join(", ")
+    };
+    format!("unknown {what} {name:?} (known: {known})")
+}
+
+/// The kind of the baseline column `name`.
+fn column_kind(baseline: &Baseline, name: &str) -> Result<Kind, String> {
+    match baseline.column(name) {
+        Some(c) => Ok(c.profile.kind()),
+        None => {
+            let names: Vec<&str> = baseline.columns.iter().map(|c| c.name.as_str()).collect();
+            Err(format!(
+                "no feature {name:?} in the baseline (features: {})",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// The kind of a rule subject's feature: a column, or a text column's
+/// descriptor written `column:descriptor` (numeric).
+fn subject_kind(baseline: &Baseline, name: &str) -> Result<Kind, String> {
+    let descriptor = name.split_once(':').filter(|(column, d)| {
+        TEXT_DESCRIPTORS.contains(d)
+            && baseline
+                .column(column)
+                .is_some_and(|c| c.profile.kind() == Kind::Text)
+    });
+    match descriptor {
+        Some(_) => Ok(Kind::Numeric),
+        None => column_kind(baseline, name),
+    }
+}
+
+/// A test name that applies to a feature of `kind` (when known).
+fn test_for(name: &str, kind: Option<Kind>) -> Result<TestName, String> {
+    let test: TestName = name.parse()?;
+    match kind {
+        Some(k) if !test.applies_to(k) => {
+            Err(format!("test {test} does not apply to a {k} feature"))
+        }
+        _ => Ok(test),
+    }
+}
+
+fn threshold(name: &str, value: f64) -> Result<(TestName, f64), String> {
+    let test: TestName = name.parse()?;
+    let ok = if test.is_p_value() {
+        value > 0.0 && value < 1.0
+    } else {
+        value.is_finite() && value >= 0.0
+    };
+    match (ok, test.is_p_value()) {
+        (true, _) => Ok((test, value)),
+        (false, true) => Err(format!(
+            "{test} decides by p-value: expected a threshold in (0, 1), got {value}"
+        )),
+        (false, false) => Err(format!(
+            "{test} is a distance: expected a threshold ≥ 0, got {value}"
+        )),
+    }
+}
+
+fn bins(n: i64, kind: Option<Kind>) -> Result<usize, String> {
+    if kind == Some(Kind::Categorical) {
+        return Err("bins apply to numeric and text features; this one is categorical".to_owned());
+    }
+    match usize::try_from(n) {
+        Ok(n) if (2..=1000).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from 2 to 1000, got {n}")),
+    }
+}
+
+/// A rule's `when`, its number in range for its subject, and its feature
+/// and test checked against the model's baseline (when it loaded).
+fn condition(text: &str, baseline: Option<&Baseline>) -> Result<Condition, String> {
+    let c: Condition = text.parse()?;
+    let share = matches!(c.subject, Subject::DriftShare | Subject::PValue { .. });
+    if share && !(0.0..=1.0).contains(&c.value) {
+        return Err(format!(
+            "{} is a share: expected a number in [0, 1], got {}",
+            c.subject, c.value
+        ));
+    }
+    if c.subject == Subject::DriftedFeatures && c.value < 0.0 {
+        return Err(format!(
+            "drifted_features is a count: expected a number ≥ 0, got {}",
+            c.value
+        ));
+    }
+    if let (Some((feature, test)), Some(b)) = (c.subject.feature(), baseline) {
+        test_for(test.as_str(), Some(subject_kind(b, feature)?))?;
+    }
+    if let Subject::PValue { feature, test } = &c.subject
+        && !test.is_p_value()
+    {
+        return Err(format!(
+            "{test} has no p-value (it is a distance): use feature.{feature}.{test}"
+        ));
+    }
+    Ok(c)
+}
+
+/// HTTP token characters (RFC 9110), the only ones allowed in a header name.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Checks a URL's scheme without ever putting the URL in the message.
+fn http_url(url: &Secret) -> Result<(), String> {
+    let u = url.expose();
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(()),
+        _ => Err(
+            "expected an http:// or https:// URL (the value is a secret and is not shown)"
+                .to_owned(),
+        ),
+    }
+}
