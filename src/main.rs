@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use driftwatch::baseline::Baseline;
 use driftwatch::baseline::build::{BuildOptions, build};
 use driftwatch::baseline::profile::ProfileLimits;
+use driftwatch::config;
 use driftwatch::detect::{DetectOptions, TestName, detect};
 use driftwatch::report::{read_sample, render_table};
 use driftwatch::schema::Kind;
@@ -31,6 +32,23 @@ enum Command {
     Baseline(BaselineCommand),
     /// Compare a current data file with a baseline and say what drifted.
     Report(ReportArgs),
+    /// Validate a daemon config file without starting anything; every
+    /// problem is printed with its key path.
+    CheckConfig(CheckConfigArgs),
+}
+
+#[derive(Args)]
+struct CheckConfigArgs {
+    /// The config file (TOML).
+    #[arg(
+        required_unless_present = "print_default",
+        conflicts_with = "print_default"
+    )]
+    file: Option<PathBuf>,
+    /// Print the embedded default config (what `serve` runs on without
+    /// --config) and exit.
+    #[arg(long)]
+    print_default: bool,
 }
 
 #[derive(Subcommand)]
@@ -146,6 +164,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Baseline(BaselineCommand::Build(args)) => build_baseline(args),
         Command::Report(args) => report(args),
+        Command::CheckConfig(args) => check_config(args),
     }
 }
 
@@ -267,4 +286,29 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn check_config(args: CheckConfigArgs) -> Result<ExitCode> {
+    let Some(file) = args.file else {
+        print!("{}", config::DEFAULT_TOML);
+        return Ok(ExitCode::SUCCESS);
+    };
+    let shown = file.display();
+    match config::load(&file, &|name| std::env::var(name).ok()) {
+        Ok(c) => {
+            println!(
+                "{shown}: ok ({} models, {} rules, {} notifiers)",
+                c.models.len(),
+                c.rules.len(),
+                c.notifiers.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            for e in errors.0 {
+                eprintln!("{shown}: {e}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -443,10 +443,10 @@ fn every_problem_is_reported_at_once_in_file_order() {
         paths,
         [
             "server.http_addr",
+            "model[0].window.records",
             "rule[0].for_windows",
             "rule[0].notify[1]",
             "notifier[1].kind",
-            "model[0].window.records",
         ]
     );
 }
