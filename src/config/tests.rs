@@ -587,3 +587,87 @@ fn load_resolves_paths_against_the_file_and_reports_unreadable_files() {
         "{e}"
     );
 }
+
+/// README.md, whose "Configuration" section documents every key.
+const README: &str = include_str!("../../README.md");
+
+/// The field names of a serde struct: derive(Deserialize) hands them to
+/// `deserialize_struct`, which this deserializer records and then stops.
+fn field_names<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    let _ = T::deserialize(FieldsProbe(&mut fields));
+    assert!(!fields.is_empty(), "not a struct");
+    fields
+}
+
+struct FieldsProbe<'a>(&'a mut Vec<&'static str>);
+
+#[derive(Debug, thiserror::Error)]
+#[error("probe stops here")]
+struct Stop;
+
+impl serde::de::Error for Stop {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Stop
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for FieldsProbe<'_> {
+    type Error = Stop;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+        Err(Stop)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Stop> {
+        self.0.extend(fields);
+        Err(Stop)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+#[test]
+fn the_readme_table_lists_every_key() {
+    use raw::*;
+    let sections = [
+        ("", field_names::<RawConfig>()),
+        ("server.", field_names::<RawServer>()),
+        ("model.", field_names::<RawModel>()),
+        ("model.window.", field_names::<RawWindow>()),
+        ("model.feature.NAME.", field_names::<RawFeature>()),
+        ("rule.", field_names::<RawRule>()),
+        ("notifier.", field_names::<RawNotifier>()),
+    ];
+    let tables = ["server", "model", "rule", "notifier"];
+    for (prefix, fields) in sections {
+        for field in fields
+            .into_iter()
+            .filter(|f| !prefix.is_empty() || !tables.contains(f))
+        {
+            let row = format!("| `{prefix}{field}` |");
+            assert!(README.contains(&row), "README.md lacks a row {row}");
+        }
+    }
+}
+
+#[test]
+fn the_readme_example_config_validates() {
+    let section = &README[README.find("## Configuration").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let c = check(example).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (c.models.len(), c.rules.len(), c.notifiers.len()),
+        (1, 1, 2)
+    );
+}
