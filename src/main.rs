@@ -289,6 +289,7 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
 }
 
 fn check_config(args: CheckConfigArgs) -> Result<ExitCode> {
+    // clap requires FILE unless --print-default is given, and not with it.
     let Some(file) = args.file else {
         print!("{}", config::DEFAULT_TOML);
         return Ok(ExitCode::SUCCESS);

@@ -563,8 +563,9 @@ fn the_environment_is_read_through_the_injected_function() {
 #[test]
 fn the_embedded_default_validates_without_environment() {
     let c = default_config(&|_| None).unwrap();
-    assert_eq!(c.server.grpc_addr.ip().to_string(), "127.0.0.1");
-    assert_eq!(c.server.http_addr.ip().to_string(), "127.0.0.1");
+    assert_eq!(c.server.grpc_addr.to_string(), defaults::GRPC_ADDR);
+    assert_eq!(c.server.http_addr.to_string(), defaults::HTTP_ADDR);
+    assert!(c.server.grpc_addr.ip().is_loopback() && c.server.http_addr.ip().is_loopback());
     assert_eq!(c.server.data_dir, Path::new(defaults::DATA_DIR));
     assert!(c.models[0].baseline_path.is_absolute());
     assert_eq!(c.rules[0].when.subject, Subject::DriftShare);
