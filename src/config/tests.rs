@@ -672,3 +672,24 @@ fn the_readme_example_config_validates() {
         (1, 1, 2)
     );
 }
+
+#[test]
+fn alertmanager_is_a_reserved_kind_with_a_base_url() {
+    let text = example_with("kind = \"slack\"", "kind = \"alertmanager\"");
+    let env = env_with(&[("SLACK_WEBHOOK_URL", "http://alertmanager:9093")]);
+    let dir = config_dir();
+    let c = from_toml(&text, &env, dir.path()).unwrap();
+    assert_eq!(c.notifiers[0].kind, NotifierKind::Alertmanager);
+    assert_eq!(c.notifiers[0].url.expose(), "http://alertmanager:9093");
+}
+
+#[test]
+fn an_unloadable_baseline_is_one_error_not_one_per_override() {
+    let text = example_with("\"loans-baseline.json\"", "\"missing.json\"").replace(
+        "min_samples = 200 ",
+        "min_samples = 200\nfeature.age = { bins = 20 }\n",
+    );
+    let errors = errors(&text);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("model[0].baseline: "));
+}
