@@ -10,19 +10,20 @@
 pub mod condition;
 pub mod defaults;
 pub mod duration;
+mod parse;
 pub mod raw;
 pub mod secret;
 mod validate;
 
 pub use condition::{Condition, Op, Subject};
 pub use defaults::DEFAULT_TOML;
+pub use parse::parse;
 pub use secret::Secret;
 pub use validate::validate;
 
 use crate::baseline::Baseline;
 use crate::detect::TestName;
 use crate::stats::correction::Correction;
-use raw::RawConfig;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -189,7 +190,18 @@ fn lines(errors: &[ConfigError]) -> String {
     lines.join("\n")
 }
 
+/// The top-level keys, in the order a config file usually has them.
+const SECTIONS: [&str; 5] = ["version", "server", "model", "rule", "notifier"];
+
 impl ConfigErrors {
+    /// Sorted by section in [`SECTIONS`] order; the sort is stable, so
+    /// errors keep their order within a section (elements in file order).
+    fn in_file_order(mut errors: Vec<ConfigError>) -> ConfigErrors {
+        let rank = |path: &str| SECTIONS.iter().position(|s| path.starts_with(s));
+        errors.sort_by_key(|e| rank(&e.path));
+        ConfigErrors(errors)
+    }
+
     fn one(path: impl Into<String>, message: impl Into<String>) -> ConfigErrors {
         ConfigErrors(vec![ConfigError {
             path: path.into(),
@@ -201,40 +213,6 @@ impl ConfigErrors {
 /// Reads environment variables for validation (`url_env`,
 /// `auth_token_env`); `main` passes the process environment, tests a map.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// Parses TOML into the raw config: a syntax error, a wrong type or an
-/// unknown key is reported with its line and column (and key path).
-pub fn parse(text: &str) -> Result<RawConfig, ConfigErrors> {
-    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(text, "", &e))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = match e.path().to_string() {
-            p if p == "." => String::new(),
-            p => p,
-        };
-        toml_error(text, &path, e.inner())
-    })
-}
-
-/// The toml crate's error without its source excerpt: the excerpt could
-/// show a secret written on the offending line.
-fn toml_error(text: &str, path: &str, e: &toml::de::Error) -> ConfigErrors {
-    let at = e.span().map(|s| line_column(text, s.start));
-    let message = match at {
-        Some((line, column)) => format!("{} (line {line}, column {column})", e.message()),
-        None => e.message().to_owned(),
-    };
-    ConfigErrors::one(path, message)
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
-}
 
 /// Parses and validates TOML text; relative paths are resolved against
 /// `base_dir`.

@@ -693,3 +693,39 @@ fn an_unloadable_baseline_is_one_error_not_one_per_override() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].starts_with("model[0].baseline: "));
 }
+
+#[test]
+fn shape_errors_in_different_sections_come_together() {
+    let text = example_with("min_samples = 200 ", "min_sample = 200 ")
+        .replace("for_windows = 2 ", "for_windows = \"two\" ")
+        .replace("kind = \"webhook\"", "kind = \"webhook\"\nretries = 3");
+    let errors = errors(&text);
+    let paths: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "model[0].min_sample",
+            "rule[0].for_windows",
+            "notifier[1].retries"
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[1].contains("invalid type: string \"two\", expected i64 (line 19"));
+}
+
+#[test]
+fn a_section_of_the_wrong_shape_says_what_was_expected() {
+    let e = errors_of("model = \"loans\"\n");
+    assert!(
+        e.starts_with("model: invalid type: string \"loans\", expected a sequence"),
+        "{e}"
+    );
+    let e = errors_of("server = 5\n");
+    assert!(
+        e.starts_with("server: invalid type: integer `5`, expected struct RawServer"),
+        "{e}"
+    );
+}

@@ -62,8 +62,7 @@ pub fn validate(raw: RawConfig, env: Env<'_>, base_dir: &Path) -> Result<Config,
         .collect();
     if !cx.errors.is_empty() {
         // Sections were checked in dependency order; report in file order.
-        cx.errors.sort_by_key(|e| section_rank(&e.path));
-        return Err(ConfigErrors(cx.errors));
+        return Err(ConfigErrors::in_file_order(cx.errors));
     }
     let all = "no error was recorded, so every section validated";
     Ok(Config {
@@ -400,15 +399,6 @@ impl Cx<'_> {
         };
         self.check(path, read)
     }
-}
-
-/// Where a path's section comes in a config file; the sort is stable, so
-/// errors keep their order within a section.
-fn section_rank(path: &str) -> usize {
-    ["version", "server", "model", "rule", "notifier"]
-        .iter()
-        .position(|s| path.starts_with(s))
-        .unwrap_or(0)
 }
 
 fn socket_addr(text: &str) -> Result<SocketAddr, String> {
