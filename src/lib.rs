@@ -5,13 +5,15 @@
 //! down: `stats` (pure statistics) and `schema` (column kinds) ←
 //! `dataset` (reading data files) ← `baseline` (the frozen training
 //! profile) ← `detect` (tests of a current sample against a baseline) ←
-//! `report` (the offline command's input and output).
+//! `report` (the offline command's input and output), and beside it
+//! `proto` (the generated wire contract).
 
 #![forbid(unsafe_code)]
 
 pub mod baseline;
 pub mod dataset;
 pub mod detect;
+pub mod proto;
 pub mod report;
 pub mod schema;
 pub mod stats;
