@@ -6,13 +6,15 @@
 //! `dataset` (reading data files) ← `baseline` (the frozen training
 //! profile) ← `detect` (tests of a current sample against a baseline) ←
 //! `report` (the offline command's input and output), and beside it
-//! `proto` (the generated wire contract).
+//! `proto` (the generated wire contract) ← `ingest` (what a live batch
+//! means for a model: validation into a current sample).
 
 #![forbid(unsafe_code)]
 
 pub mod baseline;
 pub mod dataset;
 pub mod detect;
+pub mod ingest;
 pub mod proto;
 pub mod report;
 pub mod schema;
