@@ -197,7 +197,7 @@ impl ColumnSample {
     pub fn add(&mut self, datum: Datum<'_>, n: u64) {
         match (&mut self.values, datum) {
             (_, Datum::Missing) | (Values::Categorical(_), Datum::Label("")) => self.missing += n,
-            (Values::Numeric(v), Datum::Number(x)) => v.extend((0..n).map(|_| x)),
+            (Values::Numeric(v), Datum::Number(x)) => v.resize(v.len() + n as usize, x),
             (Values::Categorical(counts), Datum::Label(label)) => {
                 // Counting by &str allocates only for a label not seen before.
                 match counts.get_mut(label) {
@@ -210,7 +210,7 @@ impl ColumnSample {
             (Values::Text(d), Datum::Text(text)) => {
                 let descriptors = text_descriptors(text);
                 for (values, x) in d.iter_mut().zip(descriptors) {
-                    values.extend((0..n).map(|_| x));
+                    values.resize(values.len() + n as usize, x);
                 }
             }
             (_, datum) => panic!("{datum:?} does not fit the kind of this column"),

@@ -9,7 +9,7 @@
 use super::validate::{Given, Outcome, Reason, RequestError, check_metric, read};
 use super::validate::{MAX_REJECTIONS_LISTED, section_name};
 use super::{ModelSchema, UnknownFields};
-use crate::detect::{Datum, Sample};
+use crate::detect::{Datum, Sample, Values};
 use crate::proto::v1::{Column, Section, SendRequest, TextColumn, column};
 use crate::schema::Kind;
 use rustc_hash::FxHashSet;
@@ -364,6 +364,13 @@ fn add_column(
     index: usize,
 ) -> u64 {
     let column = &mut sample.columns[index];
+    if let (Values::Numeric(values), Cells::Numbers(numbers)) = (&mut column.values, &plan.cells) {
+        // The common case, and the one worth a straight copy: the numbers
+        // were checked finite with their rows.
+        let before = values.len();
+        values.extend(rows.map(|row| numbers[row]));
+        return (values.len() - before) as u64;
+    }
     if let (Kind::Categorical, Cells::Categories { dictionary, codes }) = (kind, &plan.cells) {
         // Count codes first: one label lookup per distinct label, not per row.
         let mut counts = vec![0u64; dictionary.len()];
