@@ -5,8 +5,10 @@
 //! down: `stats` (pure statistics) and `schema` (column kinds) ←
 //! `dataset` (reading data files) ← `baseline` (the frozen training
 //! profile) ← `detect` (tests of a current sample against a baseline) ←
-//! `report` (the offline command's input and output). `config` holds the
-//! daemon's typed configuration and its validation.
+//! `report` (the offline command's input and output); beside it `proto`
+//! (the generated wire contract) ← `ingest` (what a live batch means for a
+//! model: validation into a current sample), and `config` (the daemon's
+//! typed configuration and its validation).
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +16,8 @@ pub mod baseline;
 pub mod config;
 pub mod dataset;
 pub mod detect;
+pub mod ingest;
+pub mod proto;
 pub mod report;
 pub mod schema;
 pub mod stats;

@@ -4,8 +4,8 @@
 
 use crate::baseline::Baseline;
 use crate::dataset::{self, Cell, Row};
-use crate::detect::{ColumnSample, Report, Sample, Status, TestReport, Values};
-use crate::schema::{Kind, parse_number, text_descriptors};
+use crate::detect::{ColumnSample, Datum, Report, Sample, Status, TestReport, Values};
+use crate::schema::{Kind, parse_number};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -54,10 +54,7 @@ pub fn read_sample(baseline: &Baseline, path: &Path) -> Result<Sample, SampleErr
     let mut columns: Vec<ColumnSample> = baseline
         .columns
         .iter()
-        .map(|c| ColumnSample {
-            missing: 0,
-            values: Values::empty(c.profile.kind()),
-        })
+        .map(|c| ColumnSample::empty(c.profile.kind()))
         .collect();
     let mut row = Row::default();
     let mut rows = 0u64;
@@ -79,32 +76,17 @@ pub fn read_sample(baseline: &Baseline, path: &Path) -> Result<Sample, SampleErr
 /// Adds one cell to a column's sample; `Err((expected, got))` when it does
 /// not fit the column's kind.
 fn add_cell(sample: &mut ColumnSample, cell: &Cell) -> Result<(), (&'static str, String)> {
-    if cell.is_missing(matches!(sample.values, Values::Text(_))) {
-        sample.missing += 1;
-        return Ok(());
-    }
     let mut buffer = String::new();
-    match &mut sample.values {
-        Values::Numeric(v) => v.push(number(cell)?),
-        Values::Categorical(counts) => {
-            let label = cell.as_text(&mut buffer);
-            // Counting by &str avoids an allocation per value seen before.
-            match counts.get_mut(label) {
-                Some(count) => *count += 1,
-                None => {
-                    counts.insert(label.to_owned(), 1);
-                }
-            }
+    let datum = if cell.is_missing(matches!(sample.values, Values::Text(_))) {
+        Datum::Missing
+    } else {
+        match sample.values {
+            Values::Numeric(_) => Datum::Number(number(cell)?),
+            Values::Categorical(_) => Datum::Label(cell.as_text(&mut buffer)),
+            Values::Text(_) => Datum::Text(cell.as_text(&mut buffer)),
         }
-        Values::Text(d) => {
-            for (values, x) in d
-                .iter_mut()
-                .zip(text_descriptors(cell.as_text(&mut buffer)))
-            {
-                values.push(x);
-            }
-        }
-    }
+    };
+    sample.add(datum, 1);
     Ok(())
 }
 

@@ -104,6 +104,16 @@ pub fn parse_number(text: &str) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// Writes a number as the text a category is compared by: its shortest
+/// form that reads back the same (`3` for 3.0, `0.1`), as Rust's `Display`
+/// writes it. Every reader that turns a number into a label goes through it.
+pub fn number_label(x: f64, buffer: &mut String) -> &str {
+    use std::fmt::Write as _;
+    buffer.clear();
+    let _ = write!(buffer, "{x}");
+    buffer
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

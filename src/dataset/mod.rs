@@ -88,7 +88,6 @@ impl Cell {
     /// by: text as it is, numbers in their shortest form, `true`/`false`;
     /// `buffer` holds the rendering when one is needed.
     pub fn as_text<'a>(&'a self, buffer: &'a mut String) -> &'a str {
-        use std::fmt::Write as _;
         match self {
             Cell::Missing => "",
             Cell::Text(s) => s,
@@ -99,11 +98,7 @@ impl Cell {
                     "false"
                 }
             }
-            Cell::Number(x) => {
-                buffer.clear();
-                let _ = write!(buffer, "{x}");
-                buffer
-            }
+            Cell::Number(x) => crate::schema::number_label(*x, buffer),
         }
     }
 

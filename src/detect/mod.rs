@@ -11,7 +11,7 @@ pub mod numeric;
 pub mod rule;
 
 use crate::baseline::{Baseline, Column, Profile};
-use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};
 use crate::stats::correction::Correction;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -165,6 +165,57 @@ pub struct Sample {
 pub struct ColumnSample {
     pub missing: u64,
     pub values: Values,
+}
+
+/// One value as a reader took it for its column's kind, ready to be added
+/// to a [`ColumnSample`]: every reader (a data file, a live record) decides
+/// what a value means and checks its kind, then adds it the same way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Datum<'a> {
+    /// No value.
+    Missing,
+    /// A value of a numeric column.
+    Number(f64),
+    /// A value of a categorical column; an empty label is missing, as an
+    /// empty CSV field is.
+    Label(&'a str),
+    /// A value of a text column, added as its descriptors.
+    Text(&'a str),
+}
+
+impl ColumnSample {
+    /// An empty sample of a column of the given kind.
+    pub fn empty(kind: Kind) -> ColumnSample {
+        ColumnSample {
+            missing: 0,
+            values: Values::empty(kind),
+        }
+    }
+
+    /// Adds `n` occurrences of `datum`. Panics when the datum does not fit
+    /// the column's kind: readers check kinds first, so that is a bug.
+    pub fn add(&mut self, datum: Datum<'_>, n: u64) {
+        match (&mut self.values, datum) {
+            (_, Datum::Missing) | (Values::Categorical(_), Datum::Label("")) => self.missing += n,
+            (Values::Numeric(v), Datum::Number(x)) => v.resize(v.len() + n as usize, x),
+            (Values::Categorical(counts), Datum::Label(label)) => {
+                // Counting by &str allocates only for a label not seen before.
+                match counts.get_mut(label) {
+                    Some(count) => *count += n,
+                    None => {
+                        counts.insert(label.to_owned(), n);
+                    }
+                }
+            }
+            (Values::Text(d), Datum::Text(text)) => {
+                let descriptors = text_descriptors(text);
+                for (values, x) in d.iter_mut().zip(descriptors) {
+                    values.resize(values.len() + n as usize, x);
+                }
+            }
+            (_, datum) => panic!("{datum:?} does not fit the kind of this column"),
+        }
+    }
 }
 
 /// How to decide drift.

@@ -1,0 +1,282 @@
+//! Ingest: taking a model's live traffic in. This module owns what a batch
+//! sent to the Ingest service (`proto/driftwatch/v1/ingest.proto`) means for
+//! a model: which baseline columns its names refer to ([`ModelSchema`]), and
+//! which records are accepted into the live sample and why the others are
+//! rejected ([`validate::validate_into`]). Validation is pure and
+//! synchronous — no I/O, no async — so the tonic service that will call it
+//! stays a thin shell around it, and its cost is measured on its own
+//! (`benches/ingest.rs`).
+
+mod columnar;
+pub mod validate;
+
+use crate::baseline::Baseline;
+use crate::detect::{ColumnSample, Sample};
+use crate::schema::Kind;
+use rustc_hash::FxHashMap;
+
+/// What to do with a feature or output name that is not a baseline column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownFields {
+    /// Reject the record, naming the field (the default: a typo in a
+    /// sender's field name must not pass as a missing feature).
+    #[default]
+    Reject,
+    /// Leave the field out and accept the rest of the record; the field is
+    /// counted in [`validate::Outcome::unknown_ignored`].
+    Ignore,
+}
+
+/// The most records one request may carry. At 25 features a record is about
+/// 0.5 KiB in the row form, so this stays within gRPC's usual 4 MiB message
+/// limit for the row form and lets the columnar form carry larger batches.
+pub const MAX_RECORDS: usize = 65_536;
+
+/// A model's columns as ingest looks them up: every record's every name is
+/// resolved here, so the lookup is one hash of the name (FxHash, no
+/// allocation).
+#[derive(Debug, Clone)]
+pub struct ModelSchema {
+    kinds: Vec<Kind>,
+    by_name: FxHashMap<String, usize>,
+    unknown_fields: UnknownFields,
+}
+
+impl ModelSchema {
+    /// The schema of the model whose baseline is `baseline`.
+    pub fn new(baseline: &Baseline, unknown_fields: UnknownFields) -> ModelSchema {
+        ModelSchema {
+            kinds: baseline.columns.iter().map(|c| c.profile.kind()).collect(),
+            by_name: baseline
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.clone(), i))
+                .collect(),
+            unknown_fields,
+        }
+    }
+
+    /// The baseline column called `name`: its index in the baseline's
+    /// columns (and in a [`Sample`]'s) and its kind.
+    pub fn column(&self, name: &str) -> Option<(usize, Kind)> {
+        self.by_name.get(name).map(|&i| (i, self.kinds[i]))
+    }
+
+    /// What happens to names that are not baseline columns.
+    pub fn unknown_fields(&self) -> UnknownFields {
+        self.unknown_fields
+    }
+
+    /// An empty live sample, one column per baseline column, for
+    /// [`validate::validate_into`] to fill.
+    pub fn empty_sample(&self) -> Sample {
+        Sample {
+            rows: 0,
+            columns: self.kinds.iter().map(|&k| ColumnSample::empty(k)).collect(),
+        }
+    }
+
+    /// The number of baseline columns.
+    fn len(&self) -> usize {
+        self.kinds.len()
+    }
+}
+
+/// What the tests of both wire forms share: a small baseline and builders
+/// of requests in either form.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{ModelSchema, UnknownFields};
+    use crate::baseline::Baseline;
+    use crate::baseline::build::{BuildOptions, build};
+    use crate::baseline::profile::ProfileLimits;
+    use crate::proto::v1::{
+        Column, DictionaryColumn, FlagColumn, NumberColumn, Record, Section, SendRequest,
+        TextColumn, Value, column, value,
+    };
+    use crate::schema::Kind;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::OnceLock;
+
+    /// A baseline of four columns: `age` and `score` numeric, `purpose`
+    /// categorical, `notes` text.
+    pub(crate) fn baseline() -> &'static Baseline {
+        static BASELINE: OnceLock<Baseline> = OnceLock::new();
+        BASELINE.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let input = dir.path().join("reference.csv");
+            let csv = "age,purpose,notes,score\n\
+                       30,home,first loan for a house,0.5\n\
+                       41,car,second hand car,0.75\n\
+                       52,home,,0.25\n";
+            std::fs::write(&input, csv).unwrap();
+            let kinds = HashMap::from([("notes".to_string(), Kind::Text)]);
+            let options = BuildOptions {
+                input,
+                model: "loans".into(),
+                kinds,
+                ignore: Default::default(),
+                limits: ProfileLimits::default(),
+            };
+            build(&options, &mut |_, _| {}).unwrap()
+        })
+    }
+
+    pub(crate) fn schema(unknown: UnknownFields) -> ModelSchema {
+        ModelSchema::new(baseline(), unknown)
+    }
+
+    pub(crate) fn number(x: f64) -> Value {
+        Value {
+            kind: Some(value::Kind::Number(x)),
+        }
+    }
+
+    pub(crate) fn category(s: &str) -> Value {
+        Value {
+            kind: Some(value::Kind::Category(s.into())),
+        }
+    }
+
+    pub(crate) fn text(s: &str) -> Value {
+        Value {
+            kind: Some(value::Kind::Text(s.into())),
+        }
+    }
+
+    pub(crate) fn flag(b: bool) -> Value {
+        Value {
+            kind: Some(value::Kind::Flag(b)),
+        }
+    }
+
+    pub(crate) fn record(features: &[(&str, Value)], outputs: &[(&str, Value)]) -> Record {
+        let map = |entries: &[(&str, Value)]| {
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect()
+        };
+        Record {
+            features: map(features),
+            outputs: map(outputs),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn rows(records: Vec<Record>) -> SendRequest {
+        SendRequest {
+            model: "loans".into(),
+            records,
+            ..Default::default()
+        }
+    }
+
+    /// The columnar form of a row-form batch: one column per (section,
+    /// name) found in any record, null where a record lacks the entry or
+    /// leaves its kind unset. Each name must hold one kind of value.
+    pub(crate) fn to_columnar(request: &SendRequest) -> SendRequest {
+        let n = request.records.len();
+        let mut cells: BTreeMap<(i32, String), Vec<Option<Value>>> = BTreeMap::new();
+        for (i, record) in request.records.iter().enumerate() {
+            let metrics = record.metrics.iter().map(|(k, &x)| (k, number(x)));
+            let entries = (record
+                .features
+                .iter()
+                .map(|(k, v)| (Section::Features, k, v.clone())))
+            .chain(
+                record
+                    .outputs
+                    .iter()
+                    .map(|(k, v)| (Section::Outputs, k, v.clone())),
+            )
+            .chain(metrics.map(|(k, v)| (Section::Metrics, k, v)));
+            for (section, name, value) in entries {
+                let column = cells
+                    .entry((section as i32, name.clone()))
+                    .or_insert_with(|| vec![None; n]);
+                column[i] = value.kind.is_some().then_some(value);
+            }
+        }
+        let columns = cells
+            .into_iter()
+            .map(|((section, name), values)| column_of(section, name, &values))
+            .collect();
+        SendRequest {
+            model: request.model.clone(),
+            columns,
+            row_count: n as u32,
+            ..Default::default()
+        }
+    }
+
+    fn column_of(section: i32, name: String, values: &[Option<Value>]) -> Column {
+        let mut validity = vec![0u8; values.len().div_ceil(8)];
+        for (i, v) in values.iter().enumerate() {
+            if v.is_some() {
+                validity[i / 8] |= 1 << (i % 8);
+            }
+        }
+        let kinds: Vec<&value::Kind> = values.iter().flatten().flat_map(|v| &v.kind).collect();
+        Column {
+            name,
+            section,
+            validity,
+            data: Some(data_of(values, kinds.first().copied())),
+        }
+    }
+
+    fn data_of(values: &[Option<Value>], kind: Option<&value::Kind>) -> column::Data {
+        let each = |f: &dyn Fn(&value::Kind) -> bool| -> Vec<bool> {
+            values
+                .iter()
+                .map(|v| v.as_ref().and_then(|v| v.kind.as_ref()).is_some_and(f))
+                .collect()
+        };
+        let get = |i: usize| values[i].as_ref().and_then(|v| v.kind.clone());
+        match kind {
+            None | Some(value::Kind::Number(_)) => column::Data::Numbers(NumberColumn {
+                values: (0..values.len())
+                    .map(|i| match get(i) {
+                        Some(value::Kind::Number(x)) => x,
+                        _ => 0.0,
+                    })
+                    .collect(),
+            }),
+            Some(value::Kind::Flag(_)) => column::Data::Flags(FlagColumn {
+                values: each(&|k| matches!(k, value::Kind::Flag(true))),
+            }),
+            Some(value::Kind::Category(_)) => {
+                let labels: Vec<String> = (0..values.len())
+                    .map(|i| match get(i) {
+                        Some(value::Kind::Category(s)) => s,
+                        _ => String::new(),
+                    })
+                    .collect();
+                let mut dictionary: Vec<String> = labels.clone();
+                dictionary.sort();
+                dictionary.dedup();
+                let codes = labels
+                    .iter()
+                    .map(|l| dictionary.binary_search(l).unwrap() as u32)
+                    .collect();
+                column::Data::Categories(DictionaryColumn { dictionary, codes })
+            }
+            Some(value::Kind::Text(_)) => {
+                let mut data = String::new();
+                let mut offsets = vec![0u32];
+                for i in 0..values.len() {
+                    if let Some(value::Kind::Text(s)) = get(i) {
+                        data.push_str(&s);
+                    }
+                    offsets.push(data.len() as u32);
+                }
+                column::Data::Texts(TextColumn {
+                    data: data.into_bytes(),
+                    offsets,
+                })
+            }
+        }
+    }
+}
