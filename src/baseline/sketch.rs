@@ -6,15 +6,15 @@
 //! offset) moves up a level with twice the weight. Each compaction moves the
 //! rank of any point by at most one item's weight, in a random direction, so
 //! the rank error of a query over `n` inserted values has a standard deviation
-//! of about `n / (k·√2)`: with the default `k = 32768` that is ≈ 2·10⁻⁵ of the
-//! rank, and the deterministic worst case is `log2(n/k) / k` (≈ 1.5·10⁻⁴ at
-//! n = 10⁶). Memory is `k · log2(n/k)` values, bounded by configuration and
+//! of about `n / (k·√2)`: with the default `k = 65536` that is ≈ 1.1·10⁻⁵ of
+//! the rank, and the deterministic worst case is `log2(n/k) / k` (≈ 6·10⁻⁵ at
+//! n = 10⁶, 1.2·10⁻⁴ at 10⁷). Memory is `k · log2(n/k)` values, bounded by configuration and
 //! growing only logarithmically with traffic. Up to `k` values the sketch is
 //! exact. The random offsets come from a fixed-seed generator, so the same
 //! input always gives the same baseline.
 
 /// Capacity of one compactor level: the sketch is exact up to this many values.
-pub const DEFAULT_K: usize = 32_768;
+pub const DEFAULT_K: usize = 65_536;
 
 /// A quantile sketch over finite `f64` values.
 #[derive(Debug, Clone)]
