@@ -82,11 +82,6 @@ impl NumericAccumulator {
         }
     }
 
-    /// Number of values added.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     /// Adds one finite value.
     pub fn add(&mut self, x: f64) {
         self.count += 1;

@@ -13,6 +13,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use ::csv::{ByteRecord, ReaderBuilder, Terminator};
 
@@ -27,7 +28,7 @@ type Input = io::Chain<File, &'static [u8]>;
 
 /// Streams the rows of one CSV file.
 pub(super) struct CsvReader {
-    file: String,
+    file: Arc<str>,
     reader: ::csv::Reader<Input>,
     columns: Vec<String>,
     /// The raw fields of the current record, reused between records.
@@ -51,7 +52,7 @@ impl CsvReader {
             .buffer_capacity(BUFFER_BYTES)
             .from_reader(handle.chain(&b"\n"[..]));
         let mut csv = CsvReader {
-            file,
+            file: file.into(),
             reader,
             columns: Vec::new(),
             record: ByteRecord::new(),
@@ -61,7 +62,7 @@ impl CsvReader {
         };
         if !csv.next_record()? {
             return Err(DatasetError::Empty {
-                file: csv.file,
+                file: csv.file.to_string(),
                 expected: "a header line",
             });
         }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 
@@ -21,7 +22,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Streams the rows of one JSON Lines file.
 pub(super) struct JsonLinesReader {
-    file: String,
+    file: Arc<str>,
     input: BufReader<File>,
     /// The current line, reused between lines.
     line_bytes: Vec<u8>,
@@ -60,7 +61,7 @@ impl JsonLinesReader {
     pub(super) fn new(file: String, handle: File) -> Result<JsonLinesReader, DatasetError> {
         let size = handle.metadata().ok().map(|m| m.len());
         let mut reader = JsonLinesReader {
-            file,
+            file: file.into(),
             input: BufReader::with_capacity(BUFFER_BYTES, handle),
             line_bytes: Vec::new(),
             columns: Columns {
@@ -78,7 +79,7 @@ impl JsonLinesReader {
         let mut first = Row::default();
         if !reader.parse_next(&mut first)? {
             return Err(DatasetError::Empty {
-                file: reader.file,
+                file: reader.file.to_string(),
                 expected: "a JSON object on the first line",
             });
         }

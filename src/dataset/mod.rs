@@ -28,6 +28,7 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A tabular file format, as told by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +149,7 @@ impl Row {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// The file as the caller named it.
-    pub file: String,
+    pub file: Arc<str>,
     /// CSV and JSON Lines: the 1-based physical line the row starts on,
     /// counting the header. `None` for Parquet.
     pub line: Option<u64>,
@@ -302,7 +303,7 @@ fn in_column(column: &Option<String>) -> String {
 /// A location before any row has been read, for errors about the header.
 fn header_location(file: &str, line: Option<u64>) -> Location {
     Location {
-        file: file.to_owned(),
+        file: file.into(),
         line,
         row: 0,
     }

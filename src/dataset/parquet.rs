@@ -11,6 +11,7 @@
 //! are types with no [`Cell`] counterpart (dates, timestamps, INT96, ...).
 
 use std::fs::File;
+use std::sync::Arc;
 
 use ::parquet::basic::{ConvertedType, Type as PhysicalType};
 use ::parquet::column::reader::{ColumnReader, ColumnReaderImpl};
@@ -34,7 +35,7 @@ const MAX_DECIMAL_BYTES: i32 = 16;
 
 /// Streams the rows of one Parquet file.
 pub(super) struct ParquetReader {
-    file: String,
+    file: Arc<str>,
     reader: SerializedFileReader<File>,
     columns: Vec<String>,
     /// How to read each column, decided from the schema.
@@ -144,7 +145,7 @@ impl ParquetReader {
         }
         check_unique(&file, &columns)?;
         Ok(ParquetReader {
-            file,
+            file: file.into(),
             reader,
             columns,
             plans,

@@ -6,6 +6,7 @@
 //! so memory stays bounded however large the file.
 
 use super::{DatasetError, Location, Row, RowReader};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread;
 
@@ -28,7 +29,7 @@ struct Batch {
 /// A reader whose rows are parsed on another thread.
 pub(super) struct Prefetch {
     columns: Vec<String>,
-    file: String,
+    file: Arc<str>,
     full: Receiver<Result<Batch, DatasetError>>,
     spent: Sender<Batch>,
     batch: Batch,
