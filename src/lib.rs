@@ -17,6 +17,7 @@ pub mod config;
 pub mod dataset;
 pub mod detect;
 pub mod ingest;
+pub mod metrics;
 pub mod proto;
 pub mod report;
 pub mod schema;

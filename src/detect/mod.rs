@@ -13,6 +13,7 @@ pub mod rule;
 use crate::baseline::{Baseline, Column, Profile};
 use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};
 use crate::stats::correction::Correction;
+use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -307,6 +308,28 @@ pub struct Report {
     pub drifted: bool,
     /// The p-value correction applied across features.
     pub correction: &'static str,
+}
+
+/// The span of a live window: what the daemon's report of a window adds to
+/// a [`Report`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WindowSpan {
+    /// When the window opened (its first record's arrival, or the end of
+    /// the window before it).
+    pub start: DateTime<Utc>,
+    /// When it closed.
+    pub end: DateTime<Utc>,
+    /// Records accepted into it.
+    pub records: u64,
+}
+
+/// The report of one live window: the same JSON as `driftwatch report`,
+/// plus the window's span under `window`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowReport {
+    pub window: WindowSpan,
+    #[serde(flatten)]
+    pub report: Report,
 }
 
 /// Tests `sample` against `baseline`. `sample.columns` must follow
