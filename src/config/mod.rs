@@ -91,7 +91,8 @@ pub enum UnknownFields {
     /// Reject the record, naming the field.
     #[default]
     Reject,
-    /// Drop the field and keep the record.
+    /// Drop the field and keep the record; ingest counts it
+    /// (`Outcome::unknown_ignored`).
     Ignore,
 }
 

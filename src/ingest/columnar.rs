@@ -262,7 +262,8 @@ type Issue = (usize, usize, Reason);
 
 /// Applies the kind rules to every non-null value; returns which rows are
 /// rejected and lists the first problems, ordered as the row form orders
-/// them (by row, then section, then name).
+/// them (by row, then section, then name). A rejected row is counted under
+/// the reason found first, column by column.
 fn check_rows(
     schema: &ModelSchema,
     plans: &[Plan<'_>],
@@ -278,7 +279,10 @@ fn check_rows(
             let Err(reason) = check_value(schema, plans, plan, row, &mut buffer) else {
                 continue;
             };
-            rejected[row] = true;
+            if !rejected[row] {
+                rejected[row] = true;
+                outcome.reject(reason);
+            }
             // A column's first problems are the only ones that can be
             // among the batch's first: keep no more of them.
             if found < MAX_REJECTIONS_LISTED {
@@ -288,7 +292,6 @@ fn check_rows(
         }
     }
     list(plans, issues, outcome);
-    outcome.rejected += rejected.iter().filter(|&&r| r).count() as u64;
     rejected
 }
 
@@ -505,6 +508,7 @@ mod tests {
         let (outcome, sample) =
             run(UnknownFields::Reject, &columnar(3, vec![features, outputs])).unwrap();
         assert_eq!((outcome.accepted, outcome.rejected), (2, 1));
+        assert_eq!(outcome.rejected_by_reason, [0, 0, 0, 1]);
         assert_eq!(outcome.rejections[0].record, 1);
         assert_eq!(outcome.rejections[0].field, "outputs.age");
         assert_eq!(sample.columns[0].values, Values::Numeric(vec![1.0, 6.0]));
@@ -520,6 +524,7 @@ mod tests {
         assert_eq!(sample.columns[0].missing, 3);
         let (outcome, _) = run(UnknownFields::Reject, &request).unwrap();
         assert_eq!((outcome.accepted, outcome.rejected), (1, 2));
+        assert_eq!(outcome.rejected_by_reason, [0, 0, 2, 0]);
     }
 
     #[test]

@@ -11,21 +11,10 @@ mod columnar;
 pub mod validate;
 
 use crate::baseline::Baseline;
+pub use crate::config::UnknownFields;
 use crate::detect::{ColumnSample, Sample};
 use crate::schema::Kind;
 use rustc_hash::FxHashMap;
-
-/// What to do with a feature or output name that is not a baseline column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UnknownFields {
-    /// Reject the record, naming the field (the default: a typo in a
-    /// sender's field name must not pass as a missing feature).
-    #[default]
-    Reject,
-    /// Leave the field out and accept the rest of the record; the field is
-    /// counted in [`validate::Outcome::unknown_ignored`].
-    Ignore,
-}
 
 /// The most records one request may carry. At 25 features a record is about
 /// 0.5 KiB in the row form, so this stays within gRPC's usual 4 MiB message
@@ -89,6 +78,7 @@ impl ModelSchema {
 pub(crate) mod testing {
     use super::{ModelSchema, UnknownFields};
     use crate::baseline::Baseline;
+pub use crate::config::UnknownFields;
     use crate::baseline::build::{BuildOptions, build};
     use crate::baseline::profile::ProfileLimits;
     use crate::proto::v1::{

@@ -36,7 +36,14 @@ pub struct Outcome {
     /// Fields of accepted records left out because their name is not a
     /// baseline column (with [`UnknownFields::Ignore`]).
     pub unknown_ignored: u64,
+    /// Rejected records by the reason of one of their problems (the first
+    /// found), indexed as [`REASON_NAMES`]: sums to `rejected`.
+    pub rejected_by_reason: [u64; REASON_NAMES.len()],
 }
+
+/// The reasons a record is rejected for, as metrics label them
+/// (`driftwatch_records_rejected_total{reason}`).
+pub const REASON_NAMES: [&str; 4] = ["not_finite", "wrong_kind", "unknown_field", "in_both"];
 
 impl From<Outcome> for SendResponse {
     fn from(outcome: Outcome) -> SendResponse {
@@ -157,6 +164,18 @@ pub(super) enum Reason {
     InBoth,
 }
 
+impl Reason {
+    /// The index of the reason's name in [`REASON_NAMES`].
+    fn code(self) -> usize {
+        match self {
+            Reason::NotFinite(_) => 0,
+            Reason::WrongKind { .. } => 1,
+            Reason::Unknown => 2,
+            Reason::InBoth => 3,
+        }
+    }
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -220,6 +239,12 @@ pub(super) fn check_metric(x: f64) -> Result<(), Reason> {
 }
 
 impl Outcome {
+    /// Counts one rejected record, under `reason`.
+    pub(super) fn reject(&mut self, reason: Reason) {
+        self.rejected += 1;
+        self.rejected_by_reason[reason.code()] += 1;
+    }
+
     /// Lists one rejection of `record`'s field `name` in `section`, while
     /// the list has room.
     pub(super) fn list(&mut self, record: usize, section: Section, name: &str, reason: Reason) {
@@ -271,18 +296,18 @@ fn validate_records(
             outcome,
         );
         match check {
-            Some(ignored) => {
+            Ok(ignored) => {
                 add_record(sample, &checked, &given_by, stamp, &mut buffer);
                 outcome.accepted += 1;
                 outcome.unknown_ignored += ignored;
             }
-            None => outcome.rejected += 1,
+            Err(reason) => outcome.reject(reason),
         }
     }
 }
 
 /// Checks every field of record `i`, listing each problem; on success the
-/// number of unknown fields ignored.
+/// number of unknown fields ignored, else the first problem's reason.
 fn check_record<'a>(
     schema: &ModelSchema,
     i: usize,
@@ -291,8 +316,8 @@ fn check_record<'a>(
     given_by: &mut [u32],
     checked: &mut Checked<'a>,
     outcome: &mut Outcome,
-) -> Option<u64> {
-    let mut valid = true;
+) -> Result<u64, Reason> {
+    let mut first: Option<Reason> = None;
     let mut ignored = 0;
     let mut buffer = String::new();
     for (section, map) in [
@@ -315,18 +340,18 @@ fn check_record<'a>(
                 }
             };
             if let Err(reason) = result {
-                valid = false;
+                first.get_or_insert(reason);
                 outcome.list(i, section, name, reason);
             }
         }
     }
     for (name, &x) in &record.metrics {
         if let Err(reason) = check_metric(x) {
-            valid = false;
+            first.get_or_insert(reason);
             outcome.list(i, Section::Metrics, name, reason);
         }
     }
-    valid.then_some(ignored)
+    first.map_or(Ok(ignored), Err)
 }
 
 /// Adds a checked record to the sample: its values, and a missing value for
@@ -433,6 +458,7 @@ mod tests {
             ],
         );
         assert_eq!((outcome.accepted, outcome.rejected), (0, 4));
+        assert_eq!(outcome.rejected_by_reason, [0, 4, 0, 0]);
         let wrong = |column: &str, expected: &str, got: &str| {
             format!(
                 "wrong kind for the baseline: expected {expected} (the column is {column}), got {got}"
@@ -473,6 +499,7 @@ mod tests {
             ],
         );
         assert_eq!((outcome.accepted, outcome.rejected), (0, 3));
+        assert_eq!(outcome.rejected_by_reason, [3, 0, 0, 0]);
         let fields: Vec<(u32, &str)> = outcome
             .rejections
             .iter()
