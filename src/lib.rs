@@ -22,3 +22,4 @@ pub mod proto;
 pub mod report;
 pub mod schema;
 pub mod stats;
+pub mod window;

@@ -78,7 +78,6 @@ impl ModelSchema {
 pub(crate) mod testing {
     use super::{ModelSchema, UnknownFields};
     use crate::baseline::Baseline;
-pub use crate::config::UnknownFields;
     use crate::baseline::build::{BuildOptions, build};
     use crate::baseline::profile::ProfileLimits;
     use crate::proto::v1::{

@@ -1,0 +1,314 @@
+//! Live windows: what a model's traffic adds up to between two evaluations.
+//! A [`LiveWindow`] is a bag of per-column accumulators fed with validated
+//! batches at ingest — no statistic is computed here — and closed into a
+//! [`Sample`] that `detect` compares with the baseline.
+//!
+//! Memory is bounded by configuration, never by traffic
+//! ([`WindowLimits`]): a numeric column (and each descriptor of a text
+//! column) keeps a uniform reservoir sample of at most `reservoir` values
+//! (Vitter's algorithm R, exact until the reservoir fills), and a
+//! categorical column counts every baseline category plus at most
+//! `max_new_categories` categories the baseline never saw; further new ones
+//! are counted together as [`OTHER_CATEGORY`]. Missing values and records
+//! are always counted exactly.
+//!
+//! Windows are tumbling: a window closes when it holds its configured number
+//! of records or has been open its configured duration, and the next opens
+//! empty. A batch is never split between two windows, so a count window may
+//! close with a few more records than configured (at most a batch more); its
+//! report says how many it held.
+
+use crate::baseline::{Baseline, OTHER_CATEGORY, Profile};
+use crate::detect::{ColumnSample, Sample, Values, WindowSpan};
+use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use chrono::{DateTime, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+/// The bounds on a window's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowLimits {
+    /// Values kept per numeric column and per text descriptor.
+    pub reservoir: usize,
+    /// Categories the baseline never saw that are counted one by one, per
+    /// column.
+    pub max_new_categories: usize,
+}
+
+impl Default for WindowLimits {
+    /// 10,000 values per column (the baseline's default exact limit, so
+    /// tests up to that size see every value) and 1,000 new categories.
+    fn default() -> Self {
+        WindowLimits {
+            reservoir: 10_000,
+            max_new_categories: 1_000,
+        }
+    }
+}
+
+/// What a model's windows are shaped by: its baseline's columns and the
+/// limits. Built once per model and shared by all its windows.
+#[derive(Debug, Clone)]
+pub struct WindowShape {
+    columns: Vec<ShapeColumn>,
+    limits: WindowLimits,
+}
+
+#[derive(Debug, Clone)]
+struct ShapeColumn {
+    name: String,
+    kind: Kind,
+    /// A categorical column's baseline categories: they are always counted.
+    known: FxHashSet<String>,
+}
+
+impl WindowShape {
+    /// The shape of windows compared with `baseline`.
+    pub fn new(baseline: &Baseline, limits: WindowLimits) -> WindowShape {
+        let columns = baseline
+            .columns
+            .iter()
+            .map(|c| ShapeColumn {
+                name: c.name.clone(),
+                kind: c.profile.kind(),
+                known: match &c.profile {
+                    Profile::Categorical(p) => {
+                        p.categories.iter().map(|c| c.value.clone()).collect()
+                    }
+                    _ => FxHashSet::default(),
+                },
+            })
+            .collect();
+        WindowShape { columns, limits }
+    }
+
+    /// The limits windows of this shape keep to.
+    pub fn limits(&self) -> WindowLimits {
+        self.limits
+    }
+
+    /// Whether a window (restored from a snapshot) has this shape's columns.
+    pub fn fits(&self, window: &LiveWindow) -> bool {
+        window.columns.len() == self.columns.len()
+            && window
+                .columns
+                .iter()
+                .zip(&self.columns)
+                .all(|(w, s)| w.name == s.name && w.values.kind() == s.kind)
+    }
+}
+
+/// The open window of one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveWindow {
+    /// When the window opened.
+    pub opened: DateTime<Utc>,
+    /// Records accepted into it.
+    pub records: u64,
+    columns: Vec<LiveColumn>,
+    /// The reservoirs' random state (SplitMix64), saved with the window so
+    /// that a restored window samples on as it would have.
+    rng: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LiveColumn {
+    name: String,
+    missing: u64,
+    values: LiveValues,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+enum LiveValues {
+    Numeric(Reservoir),
+    Categorical {
+        counts: FxHashMap<String, u64>,
+        /// Distinct categories counted that the baseline never saw.
+        new: usize,
+    },
+    /// One reservoir per descriptor, in [`TEXT_DESCRIPTORS`] order.
+    Text(Vec<Reservoir>),
+}
+
+impl LiveValues {
+    fn kind(&self) -> Kind {
+        match self {
+            LiveValues::Numeric(_) => Kind::Numeric,
+            LiveValues::Categorical { .. } => Kind::Categorical,
+            LiveValues::Text(_) => Kind::Text,
+        }
+    }
+}
+
+/// A uniform sample of a stream of numbers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+struct Reservoir {
+    /// Values offered so far.
+    seen: u64,
+    values: Vec<f64>,
+}
+
+/// A window that has closed, ready to be compared with the baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedWindow {
+    pub span: WindowSpan,
+    pub sample: Sample,
+}
+
+impl LiveWindow {
+    /// An empty window of `shape`, opened at `now`.
+    pub fn new(shape: &WindowShape, now: DateTime<Utc>) -> LiveWindow {
+        LiveWindow {
+            opened: now,
+            records: 0,
+            columns: shape.columns.iter().map(LiveColumn::new).collect(),
+            rng: now.timestamp_nanos_opt().unwrap_or_default() as u64,
+        }
+    }
+
+    /// Adds a validated batch (a sample of the window's shape, as
+    /// `ingest::validate::validate_into` fills it).
+    pub fn absorb(&mut self, shape: &WindowShape, batch: Sample) {
+        assert_eq!(
+            batch.columns.len(),
+            self.columns.len(),
+            "batch of another shape"
+        );
+        self.records += batch.rows;
+        for ((column, spec), sample) in self
+            .columns
+            .iter_mut()
+            .zip(&shape.columns)
+            .zip(batch.columns)
+        {
+            column.missing += sample.missing;
+            column
+                .values
+                .absorb(sample.values, spec, shape.limits, &mut self.rng);
+        }
+    }
+
+    /// Closes the window at `now`: returns what it held and leaves an empty
+    /// window opened at `now` in its place.
+    pub fn close(&mut self, shape: &WindowShape, now: DateTime<Utc>) -> ClosedWindow {
+        let mut next = LiveWindow::new(shape, now);
+        next.rng = self.rng;
+        let closed = std::mem::replace(self, next);
+        ClosedWindow {
+            span: WindowSpan {
+                start: closed.opened,
+                end: now,
+                records: closed.records,
+            },
+            sample: Sample {
+                rows: closed.records,
+                columns: closed
+                    .columns
+                    .into_iter()
+                    .map(LiveColumn::into_sample)
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl LiveColumn {
+    fn new(spec: &ShapeColumn) -> LiveColumn {
+        let values = match spec.kind {
+            Kind::Numeric => LiveValues::Numeric(Reservoir::default()),
+            Kind::Categorical => LiveValues::Categorical {
+                counts: FxHashMap::default(),
+                new: 0,
+            },
+            Kind::Text => LiveValues::Text(vec![Reservoir::default(); TEXT_DESCRIPTORS.len()]),
+        };
+        LiveColumn {
+            name: spec.name.clone(),
+            missing: 0,
+            values,
+        }
+    }
+
+    fn into_sample(self) -> ColumnSample {
+        let values = match self.values {
+            LiveValues::Numeric(r) => Values::Numeric(r.values),
+            LiveValues::Categorical { counts, .. } => Values::Categorical(counts),
+            LiveValues::Text(d) => Values::Text(d.into_iter().map(|r| r.values).collect()),
+        };
+        ColumnSample {
+            missing: self.missing,
+            values,
+        }
+    }
+}
+
+impl LiveValues {
+    fn absorb(&mut self, batch: Values, spec: &ShapeColumn, limits: WindowLimits, rng: &mut u64) {
+        match (self, batch) {
+            (LiveValues::Numeric(r), Values::Numeric(v)) => r.offer_all(v, limits.reservoir, rng),
+            (LiveValues::Categorical { counts, new }, Values::Categorical(batch)) => {
+                count_categories(counts, new, batch, spec, limits.max_new_categories);
+            }
+            (LiveValues::Text(d), Values::Text(batch)) => {
+                for (r, v) in d.iter_mut().zip(batch) {
+                    r.offer_all(v, limits.reservoir, rng);
+                }
+            }
+            (live, _) => panic!("a batch of another kind for a {} column", live.kind()),
+        }
+    }
+}
+
+/// Adds a batch's category counts; a category the baseline never saw gets
+/// its own count while there is room for it, else goes to `__other__`.
+fn count_categories(
+    counts: &mut FxHashMap<String, u64>,
+    new: &mut usize,
+    batch: FxHashMap<String, u64>,
+    spec: &ShapeColumn,
+    max_new: usize,
+) {
+    for (label, n) in batch {
+        if let Some(count) = counts.get_mut(&label) {
+            *count += n;
+        } else if spec.known.contains(&label) {
+            counts.insert(label, n);
+        } else if *new < max_new {
+            *new += 1;
+            counts.insert(label, n);
+        } else {
+            *counts.entry(OTHER_CATEGORY.to_owned()).or_default() += n;
+        }
+    }
+}
+
+impl Reservoir {
+    /// Offers every value of `values` (algorithm R: once full, the i-th
+    /// value replaces a random kept one with probability capacity / i).
+    fn offer_all(&mut self, values: Vec<f64>, capacity: usize, rng: &mut u64) {
+        let room = capacity.saturating_sub(self.values.len()).min(values.len());
+        self.values.extend_from_slice(&values[..room]);
+        self.seen += room as u64;
+        for x in values.into_iter().skip(room) {
+            self.seen += 1;
+            let j = below(rng, self.seen);
+            if (j as usize) < capacity {
+                self.values[j as usize] = x;
+            }
+        }
+    }
+}
+
+/// A uniform integer in `0..n` (n > 0) from a SplitMix64 stream; the
+/// modulo bias is below 2^-40 for any window size in practice.
+fn below(state: &mut u64, n: u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) % n
+}
+
+#[cfg(test)]
+mod tests;
