@@ -14,12 +14,16 @@
 
 pub mod baseline;
 pub mod config;
+pub mod daemon;
 pub mod dataset;
 pub mod detect;
+pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod pipeline;
 pub mod proto;
 pub mod report;
 pub mod schema;
 pub mod stats;
+pub mod store;
 pub mod window;

@@ -8,6 +8,7 @@ use driftwatch::baseline::Baseline;
 use driftwatch::baseline::build::{BuildOptions, build};
 use driftwatch::baseline::profile::ProfileLimits;
 use driftwatch::config;
+use driftwatch::daemon::{Daemon, DaemonOptions};
 use driftwatch::detect::{DetectOptions, TestName, detect};
 use driftwatch::report::{read_sample, render_table};
 use driftwatch::schema::Kind;
@@ -35,6 +36,17 @@ enum Command {
     /// Validate a daemon config file without starting anything; every
     /// problem is printed with its key path.
     CheckConfig(CheckConfigArgs),
+    /// Run the daemon: gRPC ingest, live windows, drift reports, Prometheus
+    /// metrics and alerts. SIGTERM or SIGINT drains and exits 0.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The config file (TOML); without it, the embedded default (see
+    /// `check-config --print-default`).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -165,6 +177,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Baseline(BaselineCommand::Build(args)) => build_baseline(args),
         Command::Report(args) => report(args),
         Command::CheckConfig(args) => check_config(args),
+        Command::Serve(args) => serve(args),
     }
 }
 
@@ -312,4 +325,43 @@ fn check_config(args: CheckConfigArgs) -> Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode> {
+    init_logging();
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = match &args.config {
+        Some(file) => config::load(file, &env),
+        None => config::default_config(&env),
+    };
+    let config = match loaded {
+        Ok(config) => config,
+        Err(errors) => {
+            let shown = args
+                .config
+                .as_deref()
+                .map_or("the default config".into(), |f| f.display().to_string());
+            for e in errors.0 {
+                eprintln!("{shown}: {e}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let daemon = Daemon::start(config, DaemonOptions::default()).await?;
+        daemon.run_until_signal().await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to standard error, at `info` unless `RUST_LOG` says otherwise.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }

@@ -8,6 +8,7 @@
 //! (`benches/ingest.rs`).
 
 mod columnar;
+pub mod service;
 pub mod validate;
 
 use crate::baseline::Baseline;

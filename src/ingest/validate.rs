@@ -239,6 +239,29 @@ pub(super) fn check_metric(x: f64) -> Result<(), Reason> {
 }
 
 impl Outcome {
+    /// Adds the outcome of the `batch`-th batch of a stream to this
+    /// summary of the batches before it.
+    pub fn merge(&mut self, batch: u32, other: Outcome) {
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.unknown_ignored += other.unknown_ignored;
+        for (sum, n) in self
+            .rejected_by_reason
+            .iter_mut()
+            .zip(other.rejected_by_reason)
+        {
+            *sum += n;
+        }
+        let room = MAX_REJECTIONS_LISTED.saturating_sub(self.rejections.len());
+        self.rejections.extend(
+            other
+                .rejections
+                .into_iter()
+                .take(room)
+                .map(|r| Rejection { batch, ..r }),
+        );
+    }
+
     /// Counts one rejected record, under `reason`.
     pub(super) fn reject(&mut self, reason: Reason) {
         self.rejected += 1;
@@ -253,6 +276,7 @@ impl Outcome {
                 record: record as u32,
                 field: format!("{}.{name}", section_name(section)),
                 reason: reason.to_string(),
+                batch: 0,
             });
         }
     }
@@ -400,6 +424,7 @@ mod tests {
             record,
             field: field.into(),
             reason: reason.into(),
+            batch: 0,
         }
     }
 

@@ -1,0 +1,328 @@
+//! One model's live path, from a decoded batch to a window report: ingest
+//! validates the batch and adds it to the model's open window (no statistic
+//! is computed there), a window that is due closes and is queued, and an
+//! evaluator task compares each closed window with the baseline off the
+//! ingest path, publishes the scores as metrics and keeps the latest report.
+//!
+//! The queue of closed windows is bounded. When it is full — detection
+//! cannot keep up with the traffic — a batch that would close another
+//! window is refused as overload (the service answers RESOURCE_EXHAUSTED)
+//! rather than queued without end.
+
+use crate::baseline::Baseline;
+use crate::config::{ModelConfig, Window};
+use crate::detect::{DetectOptions, WindowReport, detect};
+use crate::ingest::ModelSchema;
+use crate::ingest::validate::{Outcome, REASON_NAMES, RequestError, validate_into};
+use crate::metrics::Metrics;
+use crate::proto::v1::SendRequest;
+use crate::window::{ClosedWindow, LiveWindow, WindowLimits, WindowShape};
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Closed windows waiting for detection, per model.
+const QUEUED_WINDOWS: usize = 4;
+
+/// Why a batch was refused as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error(
+        "model {model:?}: {QUEUED_WINDOWS} closed windows are waiting for detection, which is behind the traffic; nothing of this batch was accepted, retry later"
+    )]
+    Overloaded { model: String },
+    #[error("model {model:?}: driftwatch is shutting down and accepts no more records")]
+    ShuttingDown { model: String },
+}
+
+/// The live state of one model.
+pub struct ModelPipeline {
+    name: String,
+    config: ModelConfig,
+    schema: ModelSchema,
+    shape: WindowShape,
+    options: DetectOptions,
+    open: Mutex<OpenWindow>,
+    latest: RwLock<Option<Arc<WindowReport>>>,
+    metrics: Metrics,
+}
+
+/// The open window and the queue it closes into (`None` once shutdown has
+/// begun).
+struct OpenWindow {
+    window: LiveWindow,
+    queue: Option<mpsc::Sender<ClosedWindow>>,
+}
+
+/// The receiving end of a model's queue of closed windows, for
+/// [`ModelPipeline::evaluate_all`].
+pub struct ClosedWindows(mpsc::Receiver<ClosedWindow>);
+
+impl ModelPipeline {
+    /// The pipeline of a configured model, continuing `restored` (a window
+    /// of the same shape from a snapshot) or on an empty window.
+    pub fn new(
+        config: &ModelConfig,
+        limits: WindowLimits,
+        restored: Option<LiveWindow>,
+        metrics: Metrics,
+    ) -> (Arc<ModelPipeline>, ClosedWindows) {
+        let shape = WindowShape::new(&config.baseline, limits);
+        let window = restored.unwrap_or_else(|| LiveWindow::new(&shape, Utc::now()));
+        let (queue, closed) = mpsc::channel(QUEUED_WINDOWS);
+        metrics
+            .window_records
+            .with_label_values(&[&config.name])
+            .set(window.records as i64);
+        let pipeline = ModelPipeline {
+            name: config.name.clone(),
+            schema: ModelSchema::new(&config.baseline, config.unknown_fields),
+            options: detect_options(config),
+            config: config.clone(),
+            shape,
+            open: Mutex::new(OpenWindow {
+                window,
+                queue: Some(queue),
+            }),
+            latest: RwLock::new(None),
+            metrics,
+        };
+        (Arc::new(pipeline), ClosedWindows(closed))
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The model's baseline.
+    pub fn baseline(&self) -> &Baseline {
+        &self.config.baseline
+    }
+
+    /// How windows are judged.
+    pub fn options(&self) -> &DetectOptions {
+        &self.options
+    }
+
+    /// Validates a batch and adds its accepted records to the open window,
+    /// closing the window when it is full.
+    pub fn ingest(&self, request: &SendRequest) -> Result<Outcome, IngestError> {
+        let mut batch = self.schema.empty_sample();
+        let outcome = match validate_into(&self.schema, request, &mut batch) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.count_refused("invalid_request", request);
+                return Err(e.into());
+            }
+        };
+        if outcome.accepted > 0 {
+            self.add(batch, outcome.accepted).inspect_err(|_| {
+                self.count_refused("overloaded", request);
+            })?;
+        }
+        self.count(&outcome);
+        Ok(outcome)
+    }
+
+    fn add(&self, batch: crate::detect::Sample, accepted: u64) -> Result<(), IngestError> {
+        let mut open = self.open.lock().expect("no panic while holding the window");
+        let OpenWindow { window, queue } = &mut *open;
+        let Some(queue) = queue else {
+            return Err(IngestError::ShuttingDown {
+                model: self.name.clone(),
+            });
+        };
+        let closes =
+            matches!(self.config.window, Window::Records(n) if window.records + accepted >= n);
+        if closes && queue.capacity() == 0 {
+            return Err(IngestError::Overloaded {
+                model: self.name.clone(),
+            });
+        }
+        window.absorb(&self.shape, batch);
+        if closes {
+            let closed = window.close(&self.shape, Utc::now());
+            // Only the holder of the lock sends, and there was room.
+            queue
+                .try_send(closed)
+                .expect("room was checked under the lock");
+        }
+        self.gauge_window(window);
+        Ok(())
+    }
+
+    /// Closes the open window if it has been open its configured duration
+    /// (count windows close at ingest). A window is kept open while the
+    /// queue is full, and closes at a later tick.
+    pub fn close_if_due(&self, now: DateTime<Utc>) {
+        let Window::Duration(length) = self.config.window else {
+            return;
+        };
+        let mut open = self.open.lock().expect("no panic while holding the window");
+        let OpenWindow { window, queue } = &mut *open;
+        let due = (now - window.opened)
+            .to_std()
+            .is_ok_and(|age| age >= length);
+        if let (true, Some(queue)) = (due, queue)
+            && let Ok(permit) = queue.try_reserve()
+        {
+            permit.send(window.close(&self.shape, now));
+            self.gauge_window(window);
+        }
+    }
+
+    /// A copy of the open window, for a snapshot.
+    pub fn snapshot(&self) -> LiveWindow {
+        let open = self.open.lock().expect("no panic while holding the window");
+        open.window.clone()
+    }
+
+    /// Stops taking records: later batches are refused, and the evaluator
+    /// ends once the windows already closed are evaluated. The open window
+    /// stays as it is, for the final snapshot.
+    pub fn stop_ingest(&self) {
+        let mut open = self.open.lock().expect("no panic while holding the window");
+        open.queue = None;
+    }
+
+    /// The latest window's report, if a window has been evaluated.
+    pub fn latest(&self) -> Option<Arc<WindowReport>> {
+        self.latest.read().expect("no panic while writing").clone()
+    }
+
+    /// Records in the open window and when it opened.
+    pub fn open_window(&self) -> (u64, DateTime<Utc>) {
+        let open = self.open.lock().expect("no panic while holding the window");
+        (open.window.records, open.window.opened)
+    }
+
+    /// Evaluates every closed window until ingest stops, handing each report
+    /// to `reports` (the alerting side).
+    pub async fn evaluate_all(
+        self: Arc<Self>,
+        mut closed: ClosedWindows,
+        reports: mpsc::Sender<Arc<WindowReport>>,
+    ) {
+        while let Some(window) = closed.0.recv().await {
+            let pipeline = Arc::clone(&self);
+            let report = tokio::task::spawn_blocking(move || pipeline.evaluate(window))
+                .await
+                .expect("detection does not panic");
+            if reports.send(report).await.is_err() {
+                tracing::warn!(model = %self.name, "no one takes window reports any more");
+            }
+        }
+    }
+
+    /// Compares one closed window with the baseline and publishes the
+    /// result.
+    fn evaluate(&self, window: ClosedWindow) -> Arc<WindowReport> {
+        let started = Instant::now();
+        let report = detect(self.baseline(), &window.sample, &self.options);
+        let report = Arc::new(WindowReport {
+            window: window.span,
+            report,
+        });
+        self.publish(&report);
+        tracing::info!(
+            model = %self.name,
+            records = report.window.records,
+            start = %report.window.start,
+            end = %report.window.end,
+            evaluated_features = report.report.evaluated_features,
+            drifted_features = report.report.drifted_features,
+            drift_share = report.report.drift_share,
+            drifted = report.report.drifted,
+            took_ms = started.elapsed().as_secs_f64() * 1e3,
+            "window evaluated"
+        );
+        *self.latest.write().expect("no panic while writing") = Some(Arc::clone(&report));
+        report
+    }
+
+    /// Sets the score gauges from a window's report.
+    fn publish(&self, report: &WindowReport) {
+        let m = &self.metrics;
+        let model = self.name.as_str();
+        for feature in &report.report.features {
+            let drifted = feature.drifted.map_or(f64::NAN, |d| f64::from(u8::from(d)));
+            m.feature_drifted
+                .with_label_values(&[model, &feature.name])
+                .set(drifted);
+            for test in &feature.tests {
+                let label = match test.descriptor {
+                    Some(d) => format!("{}:{d}", feature.name),
+                    None => feature.name.clone(),
+                };
+                let labels = [model, label.as_str(), test.test.as_str()];
+                m.drift_score
+                    .with_label_values(&labels)
+                    .set(test.statistic.unwrap_or(f64::NAN));
+                if test.test.is_p_value() {
+                    m.drift_p_value
+                        .with_label_values(&labels)
+                        .set(test.p_value.unwrap_or(f64::NAN));
+                }
+            }
+        }
+        m.drift_share
+            .with_label_values(&[model])
+            .set(report.report.drift_share);
+        m.windows_evaluated_total.with_label_values(&[model]).inc();
+        m.last_evaluation_timestamp_seconds
+            .with_label_values(&[model])
+            .set(report.window.end.timestamp_micros() as f64 / 1e6);
+    }
+
+    fn gauge_window(&self, window: &LiveWindow) {
+        self.metrics
+            .window_records
+            .with_label_values(&[&self.name])
+            .set(window.records as i64);
+    }
+
+    fn count(&self, outcome: &Outcome) {
+        let m = &self.metrics;
+        let model = self.name.as_str();
+        m.records_total
+            .with_label_values(&[model])
+            .inc_by(outcome.accepted);
+        m.unknown_fields_ignored_total
+            .with_label_values(&[model])
+            .inc_by(outcome.unknown_ignored);
+        for (reason, &n) in REASON_NAMES.iter().zip(&outcome.rejected_by_reason) {
+            if n > 0 {
+                m.records_rejected_total
+                    .with_label_values(&[model, reason])
+                    .inc_by(n);
+            }
+        }
+    }
+
+    /// Counts every record of a batch refused as a whole.
+    fn count_refused(&self, reason: &str, request: &SendRequest) {
+        let records = request.records.len().max(request.row_count as usize);
+        self.metrics
+            .records_rejected_total
+            .with_label_values(&[&self.name, reason])
+            .inc_by(records as u64);
+    }
+}
+
+// TODO(merge): replaced by detect's per-model options once merged.
+fn detect_options(config: &ModelConfig) -> DetectOptions {
+    DetectOptions {
+        min_samples: config.min_samples,
+        correction: config.correction,
+        ..DetectOptions::default()
+    }
+}
