@@ -317,3 +317,87 @@ async fn health_and_reflection_are_served_for_grpc_tools() {
     daemon.stop();
     daemon.wait().await.unwrap();
 }
+
+/// `driftwatch serve` as a user runs it, with its listeners' addresses
+/// read from its log.
+struct Served {
+    child: std::process::Child,
+    grpc: std::net::SocketAddr,
+    http: std::net::SocketAddr,
+}
+
+fn serve(config: &std::path::Path) -> Served {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("driftwatch starts");
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = |line: &str, key: &str| -> Option<std::net::SocketAddr> {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key)?.parse().ok())
+    };
+    for line in lines.by_ref() {
+        let line = line.expect("a log line");
+        if let (Some(grpc), Some(http)) = (addr(&line, "grpc_addr="), addr(&line, "http_addr=")) {
+            // Keep draining the log so the daemon never blocks on it.
+            std::thread::spawn(move || lines.for_each(drop));
+            return Served { child, grpc, http };
+        }
+    }
+    panic!("driftwatch exited before serving: {:?}", child.wait());
+}
+
+impl Served {
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        self.child.wait().unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_saves_the_window_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftwatch.toml");
+    std::fs::write(
+        &config,
+        config_toml(dir.path(), WINDOW_1000, "drift_share >= 0.5", 1, None),
+    )
+    .unwrap();
+    let served = serve(&config);
+    let mut client = driftwatch::proto::v1::ingest_client::IngestClient::connect(format!(
+        "http://{}",
+        served.grpc
+    ))
+    .await
+    .unwrap();
+    let records = reference_records();
+    assert_eq!(
+        send_stream(&mut client, &records[..1300], 100)
+            .await
+            .accepted,
+        1300
+    );
+    wait_for_metric(
+        served.http,
+        "driftwatch_windows_evaluated_total{model=\"loans\"}",
+        1.0,
+    )
+    .await;
+    let status = served.terminate();
+    assert!(status.success(), "{status:?}");
+
+    let served = serve(&config);
+    assert_eq!(
+        metric(served.http, "driftwatch_window_records{model=\"loans\"}"),
+        Some(300.0)
+    );
+    assert!(served.terminate().success());
+}
