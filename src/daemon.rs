@@ -293,10 +293,18 @@ async fn serve_grpc(
 ) -> JoinHandle<Result<(), tonic::transport::Error>> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<IngestServer<IngestService>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // Both versions of reflection: grpcurl before 1.9 and many other
+    // tools still ask for v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection()
         .build_v1()
+        .expect("the descriptor set is valid");
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
         .expect("the descriptor set is valid");
     let service = IngestService::new(
         Arc::clone(models),
@@ -307,7 +315,8 @@ async fn serve_grpc(
     let mut stopping = stopping;
     let server = tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(ingest)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             stopped(&mut stopping).await;

@@ -14,13 +14,14 @@ use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, 
 
 /// Why a record (or a whole request) was rejected: the `reason` label of
 /// `driftwatch_records_rejected_total`.
-pub const REJECTION_REASONS: [&str; 6] = [
+pub const REJECTION_REASONS: [&str; 7] = [
     "not_finite",
     "wrong_kind",
     "unknown_field",
     "in_both",
     "invalid_request",
     "overloaded",
+    "shutting_down",
 ];
 
 /// What became of one delivery attempt: the `outcome` label of

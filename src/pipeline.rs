@@ -125,8 +125,12 @@ impl ModelPipeline {
             }
         };
         if outcome.accepted > 0 {
-            self.add(batch, outcome.accepted).inspect_err(|_| {
-                self.count_refused("overloaded", request);
+            self.add(batch, outcome.accepted).inspect_err(|e| {
+                let reason = match e {
+                    IngestError::ShuttingDown { .. } => "shutting_down",
+                    _ => "overloaded",
+                };
+                self.count_refused(reason, request);
             })?;
         }
         self.count(&outcome);
@@ -324,5 +328,97 @@ fn detect_options(config: &ModelConfig) -> DetectOptions {
         min_samples: config.min_samples,
         correction: config.correction,
         ..DetectOptions::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::UnknownFields;
+    use crate::ingest::testing::{baseline, number, record, rows};
+    use crate::stats::correction::Correction;
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    fn pipeline(window: Window) -> (Arc<ModelPipeline>, ClosedWindows, Metrics) {
+        let config = ModelConfig {
+            name: "loans".into(),
+            baseline_path: "baseline.json".into(),
+            baseline: baseline().clone(),
+            window,
+            min_samples: 1,
+            unknown_fields: UnknownFields::Reject,
+            correction: Correction::None,
+            features: BTreeMap::new(),
+        };
+        let metrics = Metrics::new();
+        let (pipeline, closed) =
+            ModelPipeline::new(&config, WindowLimits::default(), None, metrics.clone());
+        (pipeline, closed, metrics)
+    }
+
+    fn batch(n: usize) -> SendRequest {
+        rows(
+            (0..n)
+                .map(|i| record(&[("age", number(i as f64))], &[]))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_full_queue_of_closed_windows_refuses_the_batch_that_would_close_another() {
+        let (pipeline, mut closed, metrics) = pipeline(Window::Records(10));
+        for _ in 0..QUEUED_WINDOWS {
+            assert_eq!(pipeline.ingest(&batch(10)).unwrap().accepted, 10);
+        }
+        // A batch that does not close the window is still taken.
+        assert_eq!(pipeline.ingest(&batch(4)).unwrap().accepted, 4);
+        let refused = pipeline.ingest(&batch(6)).unwrap_err();
+        assert!(
+            matches!(refused, IngestError::Overloaded { .. }),
+            "{refused}"
+        );
+        assert_eq!(
+            pipeline.open_window().0,
+            4,
+            "nothing of the refused batch was added"
+        );
+        let overloaded = metrics
+            .records_rejected_total
+            .with_label_values(&["loans", "overloaded"]);
+        assert_eq!(overloaded.get(), 6);
+        // Once detection takes a window, the batch goes through.
+        let window = closed.0.try_recv().unwrap();
+        assert_eq!(window.span.records, 10);
+        assert_eq!(pipeline.ingest(&batch(6)).unwrap().accepted, 6);
+        assert_eq!(
+            metrics.records_total.with_label_values(&["loans"]).get(),
+            50
+        );
+    }
+
+    #[test]
+    fn a_duration_window_closes_only_when_due() {
+        let (pipeline, mut closed, _) = pipeline(Window::Duration(Duration::from_secs(60)));
+        pipeline.ingest(&batch(3)).unwrap();
+        let (_, opened) = pipeline.open_window();
+        pipeline.close_if_due(opened + chrono::Duration::seconds(59));
+        assert!(closed.0.try_recv().is_err());
+        pipeline.close_if_due(opened + chrono::Duration::seconds(60));
+        assert_eq!(closed.0.try_recv().unwrap().span.records, 3);
+        assert_eq!(pipeline.open_window().0, 0);
+    }
+
+    #[test]
+    fn after_ingest_stops_batches_are_refused_and_the_window_kept() {
+        let (pipeline, _closed, _) = pipeline(Window::Records(100));
+        pipeline.ingest(&batch(5)).unwrap();
+        pipeline.stop_ingest();
+        let refused = pipeline.ingest(&batch(5)).unwrap_err();
+        assert!(
+            matches!(refused, IngestError::ShuttingDown { .. }),
+            "{refused}"
+        );
+        assert_eq!(pipeline.snapshot().records, 5);
     }
 }
