@@ -398,6 +398,13 @@ mod tests {
     }
 
     #[test]
+    fn every_reason_validation_gives_has_a_declared_series() {
+        for reason in REASON_NAMES {
+            assert!(crate::metrics::REJECTION_REASONS.contains(&reason), "{reason}");
+        }
+    }
+
+    #[test]
     fn a_duration_window_closes_only_when_due() {
         let (pipeline, mut closed, _) = pipeline(Window::Duration(Duration::from_secs(60)));
         pipeline.ingest(&batch(3)).unwrap();
