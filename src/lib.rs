@@ -8,10 +8,12 @@
 //! `report` (the offline command's input and output); beside it `proto`
 //! (the generated wire contract) ← `ingest` (what a live batch means for a
 //! model: validation into a current sample), and `config` (the daemon's
-//! typed configuration and its validation).
+//! typed configuration and its validation). A window's report goes on to
+//! `alert` (rules and their firing state).
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod baseline;
 pub mod config;
 pub mod dataset;
