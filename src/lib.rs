@@ -9,7 +9,8 @@
 //! (the generated wire contract) ← `ingest` (what a live batch means for a
 //! model: validation into a current sample), and `config` (the daemon's
 //! typed configuration and its validation). A window's report goes on to
-//! `alert` (rules and their firing state).
+//! `alert` (rules and their firing state) ← `notify` (delivery of what
+//! fired and resolved to Slack, webhooks and Alertmanager).
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ pub mod dataset;
 pub mod detect;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod proto;
 pub mod report;
 pub mod schema;
