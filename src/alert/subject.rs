@@ -21,13 +21,13 @@ pub(super) fn observe(subject: &Subject, report: &Report) -> Option<f64> {
 /// The test `test` on the feature (or text descriptor) named `feature`,
 /// when that feature was judged.
 fn find_test<'r>(report: &'r Report, feature: &str, test: TestName) -> Option<&'r TestReport> {
-    tests(report)
+    judged_tests(report)
         .find(|(f, t)| t.test == test && names(f, t, feature))
         .map(|(_, t)| t)
 }
 
 /// Every test of every judged feature, with its feature.
-pub(super) fn tests(report: &Report) -> impl Iterator<Item = (&FeatureReport, &TestReport)> {
+pub(super) fn judged_tests(report: &Report) -> impl Iterator<Item = (&FeatureReport, &TestReport)> {
     report
         .features
         .iter()

@@ -125,7 +125,7 @@ fn idempotency_key(rule: &RuleConfig, status: AlertStatus, started_at: DateTime<
 
 /// The deciding tests that drifted, most drifted first.
 fn drifted_features(report: &WindowReport) -> Vec<DriftedFeature> {
-    let mut drifted: Vec<(f64, DriftedFeature)> = subject::tests(&report.report)
+    let mut drifted: Vec<(f64, DriftedFeature)> = subject::judged_tests(&report.report)
         .filter(|(_, t)| t.decisive && t.drifted == Some(true))
         .map(|(f, t)| (excess(t), drifted_feature(f, t)))
         .collect();
