@@ -14,11 +14,13 @@
 //! accepted record is lost), pending deliveries are tried until a deadline,
 //! and the HTTP listener goes last.
 
+use crate::alert::AlertEngine;
 use crate::config::Config;
 use crate::detect::WindowReport;
 use crate::http::{HttpState, router};
 use crate::ingest::service::IngestService;
 use crate::metrics::Metrics;
+use crate::notify::{Dispatcher, NotifyError, RetryPolicy};
 use crate::pipeline::ModelPipeline;
 use crate::proto::v1::FILE_DESCRIPTOR_SET;
 use crate::proto::v1::ingest_server::IngestServer;
@@ -76,6 +78,8 @@ pub enum DaemonError {
     Grpc(#[from] tonic::transport::Error),
     #[error("the HTTP server failed: {0}")]
     Http(std::io::Error),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
 }
 
 /// A running daemon.
@@ -126,7 +130,13 @@ impl Daemon {
                 options.clone(),
                 stopping.clone(),
             )),
-            alerting: tokio::spawn(alerting(reports)),
+            alerting: tokio::spawn(alerting(
+                reports,
+                AlertEngine::new(&config.rules),
+                Dispatcher::start(&config.notifiers, metrics.clone(), RetryPolicy::default())?,
+                metrics.clone(),
+                options.drain_deadline,
+            )),
             evaluators,
             models,
             store,
@@ -376,11 +386,35 @@ async fn tick(
     }
 }
 
-/// Takes window reports until every evaluator has ended.
-async fn alerting(mut reports: mpsc::Receiver<Arc<WindowReport>>) {
+/// Runs every window report through the alert rules and hands each
+/// transition to the notifiers, until every evaluator has ended; then
+/// tries the deliveries still pending until `deadline`.
+async fn alerting(
+    mut reports: mpsc::Receiver<Arc<WindowReport>>,
+    mut engine: AlertEngine,
+    dispatcher: Dispatcher,
+    metrics: Metrics,
+    drain: Duration,
+) {
     while let Some(report) = reports.recv().await {
-        tracing::debug!(model = %report.report.model, "window report taken by alerting");
+        for transition in engine.evaluate(&report) {
+            tracing::info!(
+                rule = %transition.rule,
+                model = %transition.model,
+                status = transition.status.as_str(),
+                severity = transition.severity.as_str(),
+                "alert {}", transition.status.as_str()
+            );
+            dispatcher.dispatch(&transition);
+        }
+        for (model, rule, severity, firing) in engine.states() {
+            metrics
+                .alert_firing
+                .with_label_values(&[model, rule, severity.as_str()])
+                .set(i64::from(firing));
+        }
     }
+    dispatcher.shutdown(tokio::time::Instant::now() + drain).await;
 }
 
 /// Resolves once shutdown has begun.

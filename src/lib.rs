@@ -8,10 +8,13 @@
 //! `report` (the offline command's input and output); beside it `proto`
 //! (the generated wire contract) ← `ingest` (what a live batch means for a
 //! model: validation into a current sample), and `config` (the daemon's
-//! typed configuration and its validation).
+//! typed configuration and its validation). A window's report goes on to
+//! `alert` (rules and their firing state) ← `notify` (delivery of what
+//! fired and resolved to Slack, webhooks and Alertmanager).
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod baseline;
 pub mod config;
 pub mod daemon;
@@ -20,6 +23,7 @@ pub mod detect;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod pipeline;
 pub mod proto;
 pub mod report;
