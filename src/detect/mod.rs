@@ -6,7 +6,8 @@
 //! Without `--tests`, each feature gets Evidently's default test and
 //! threshold (see [`rule`]), with PSI reported beside it for information.
 //! Options may override tests, thresholds and PSI bins per feature
-//! ([`DetectOptions::features`]).
+//! ([`DetectOptions::features`]); [`planned_tests`] lists the tests a report
+//! will hold without running them.
 
 pub mod categorical;
 pub mod numeric;
@@ -15,6 +16,7 @@ mod plan;
 pub mod rule;
 
 pub use options::{DetectOptions, FeatureOptions, FeatureView};
+pub use plan::{PlannedTest, feature_label, planned_tests};
 
 use crate::baseline::{Baseline, Column, Profile};
 use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};

@@ -1,9 +1,25 @@
-//! Which tests a feature gets: the options' list, or the default rule's
-//! choice with PSI beside it, decided in one place for numeric and
-//! categorical values.
+//! Which tests a feature gets, decided once for both running them and
+//! listing them: [`planned_tests`] says, without a current sample, which
+//! (feature, test) pairs a report will hold, so that the daemon can create
+//! every metric series at start-up, before the first window closes. The
+//! listing goes through the same choice as [`super::detect`]
+//! ([`super::numeric::plan`], [`super::categorical::plan`]), with an empty
+//! current sample.
+//!
+//! It is exact for features with explicit tests. Under the default rule it
+//! is exact unless a window brings values the reference lacks to a feature
+//! with few of them, because the rule counts distinct values over reference
+//! and current together: a numeric feature or text descriptor with at most
+//! five distinct reference values (a sixth makes it continuous: `ks` or
+//! `wasserstein` instead of a categorical test), or a categorical feature of
+//! at most 1000 reference rows with at most two categories and no
+//! `__other__` (a third turns `ztest` into `chi2`). A feature with too few
+//! current values gets no tests at all ("insufficient data").
 
-use super::TestName;
-use crate::schema::Kind;
+use super::{DetectOptions, TestName, categorical, numeric};
+use crate::baseline::{Baseline, Column, Profile};
+use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use rustc_hash::FxHashMap;
 
 /// Why a test runs on a feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,4 +68,61 @@ pub(crate) fn choose(
     };
     let applicable = tests.iter().filter(|t| t.applies_to(kind));
     applicable.map(|t| (*t, Role::Chosen)).collect()
+}
+
+/// One test a window's report will hold.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PlannedTest {
+    /// The feature, as [`feature_label`] names it.
+    pub feature: String,
+    pub test: TestName,
+    /// Whether the test produces a p-value (besides its statistic).
+    pub p_value: bool,
+}
+
+/// How metrics and rules name a feature: the column, or
+/// `column:descriptor` for a text column's descriptor.
+pub fn feature_label(column: &str, descriptor: Option<&str>) -> String {
+    match descriptor {
+        Some(d) => format!("{column}:{d}"),
+        None => column.to_owned(),
+    }
+}
+
+/// The tests a report of a current sample against `baseline` under
+/// `options` holds, in report order, without running any (see the module
+/// docs for when a window's values can change the default rule's choice).
+pub fn planned_tests(baseline: &Baseline, options: &DetectOptions) -> Vec<PlannedTest> {
+    baseline
+        .columns
+        .iter()
+        .flat_map(|column| column_plan(column, options))
+        .collect()
+}
+
+fn column_plan(column: &Column, options: &DetectOptions) -> Vec<PlannedTest> {
+    let view = options.feature(&column.name);
+    let listed = |descriptor: Option<&str>, tests: Vec<(TestName, Role)>| {
+        let feature = feature_label(&column.name, descriptor);
+        tests.into_iter().map(move |(test, _)| PlannedTest {
+            feature: feature.clone(),
+            test,
+            p_value: test.is_p_value(),
+        })
+    };
+    match &column.profile {
+        Profile::Numeric(p) => listed(None, numeric::plan(p, column.count, &[], &view)).collect(),
+        Profile::Categorical(p) => {
+            let aligned = categorical::align_categories(p, &FxHashMap::default());
+            listed(None, categorical::plan(p, &aligned, &view)).collect()
+        }
+        Profile::Text(p) => (p.descriptors.iter().zip(TEXT_DESCRIPTORS))
+            .flat_map(|(d, name)| {
+                listed(
+                    Some(name),
+                    numeric::plan(&d.profile, column.count, &[], &view),
+                )
+            })
+            .collect(),
+    }
 }

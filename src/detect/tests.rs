@@ -1,4 +1,5 @@
-//! Tests of whole reports under per-feature overrides.
+//! Tests of whole reports: per-feature overrides, and the listing of the
+//! tests a report holds against what `detect` produces.
 
 use super::*;
 use crate::baseline::profile::{NumericAccumulator, ProfileLimits};
@@ -155,6 +156,61 @@ fn example() -> (Baseline, Sample) {
     let baseline = Baseline::load(&dir.join("baseline.json")).unwrap();
     let sample = read_sample(&baseline, &dir.join("current.csv")).unwrap();
     (baseline, sample)
+}
+
+/// The tests a report holds, as [`planned_tests`] lists them; a test that
+/// ran without error has a p-value exactly when it is listed with one.
+fn reported_tests(report: &Report) -> Vec<PlannedTest> {
+    let tests = report.features.iter().flat_map(|f| {
+        f.tests.iter().map(|t| {
+            let p_value = t.test.is_p_value();
+            assert!(t.error.is_some() || t.p_value.is_some() == p_value, "{t:?}");
+            PlannedTest {
+                feature: feature_label(&f.name, t.descriptor),
+                test: t.test,
+                p_value,
+            }
+        })
+    });
+    tests.collect()
+}
+
+#[test]
+fn planned_tests_agree_with_the_report_on_the_example() {
+    let (baseline, sample) = example();
+    let every_test = DetectOptions {
+        tests: Some(TestName::ALL.to_vec()),
+        ..DetectOptions::default()
+    };
+    let per_feature = DetectOptions {
+        features: HashMap::from([
+            (
+                "notes".to_owned(),
+                FeatureOptions {
+                    tests: Some(vec![TestName::Psi, TestName::Ks]),
+                    bins: Some(20),
+                    ..FeatureOptions::default()
+                },
+            ),
+            (
+                "region".to_owned(),
+                FeatureOptions {
+                    tests: Some(vec![TestName::Chi2, TestName::Ks]),
+                    ..FeatureOptions::default()
+                },
+            ),
+        ]),
+        ..DetectOptions::default()
+    };
+    for options in [DetectOptions::default(), every_test, per_feature] {
+        let report = detect(&baseline, &sample, &options);
+        assert!(report.features.iter().all(|f| f.status == Status::Ok));
+        assert_eq!(
+            planned_tests(&baseline, &options),
+            reported_tests(&report),
+            "{options:?}"
+        );
+    }
 }
 
 #[test]
