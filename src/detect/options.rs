@@ -1,9 +1,12 @@
 //! How to decide drift: the global [`DetectOptions`] (tests, thresholds,
 //! correction, minimum sample, dataset share), per-feature
 //! [`FeatureOptions`] overrides on top of them, and the resolved
-//! [`FeatureView`] each feature's tests read.
+//! [`FeatureView`] each feature's tests read. The offline `report` command
+//! fills the global options from its flags; the daemon fills them from a
+//! model's configuration (`DetectOptions::from(&ModelConfig)`).
 
 use super::TestName;
+use crate::config::ModelConfig;
 use crate::stats::correction::Correction;
 use std::collections::HashMap;
 
@@ -95,9 +98,24 @@ impl<'a> FeatureView<'a> {
     }
 }
 
+/// A model's detection settings from the daemon's config: its minimum
+/// sample, correction and feature overrides; tests and thresholds are set
+/// per feature only, and the dataset share keeps its default.
+impl From<&ModelConfig> for DetectOptions {
+    fn from(model: &ModelConfig) -> Self {
+        Self {
+            features: model.features.clone().into_iter().collect(),
+            correction: model.correction,
+            min_samples: model.min_samples,
+            ..Self::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::from_toml;
 
     fn age_override() -> HashMap<String, FeatureOptions> {
         HashMap::from([(
@@ -127,5 +145,34 @@ mod tests {
         assert_eq!(income.tests(), None);
         assert_eq!(income.threshold(TestName::Psi), 0.3);
         assert_eq!(income.bins(), None);
+    }
+
+    #[test]
+    fn a_model_config_maps_to_its_options() {
+        let toml = format!(
+            r#"
+            version = 1
+            [server]
+            [[model]]
+            name = "loans"
+            baseline = "{}/examples/loans/baseline.json"
+            window = {{ records = 100 }}
+            min_samples = 30
+            correction = "bh"
+            [model.feature.age]
+            tests = ["psi"]
+            thresholds = {{ psi = 0.2 }}
+            bins = 20
+            "#,
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let config = from_toml(&toml, &|_| None, std::path::Path::new("")).unwrap();
+        let want = DetectOptions {
+            features: age_override(),
+            correction: Correction::BenjaminiHochberg,
+            min_samples: 30,
+            ..DetectOptions::default()
+        };
+        assert_eq!(DetectOptions::from(&config.models[0]), want);
     }
 }
