@@ -57,7 +57,8 @@ fn bench_numeric_tests(c: &mut Criterion) {
         ..DetectOptions::default()
     };
     c.bench_function("ks+wasserstein+js+psi, 100k vs 1M summary", |b| {
-        b.iter(|| numeric::run(&reference, 1_000_000, black_box(&current), None, &options))
+        let view = options.feature("x");
+        b.iter(|| numeric::run(&reference, 1_000_000, black_box(&current), None, &view))
     });
 }
 
@@ -77,7 +78,8 @@ fn bench_categorical(c: &mut Criterion) {
         ..DetectOptions::default()
     };
     c.bench_function("chi2+js+psi, 1000 categories", |b| {
-        b.iter(|| categorical::run(&reference, black_box(&current), &options))
+        let view = options.feature("c");
+        b.iter(|| categorical::run(&reference, black_box(&current), &view))
     });
 }
 

@@ -287,6 +287,7 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
         correction: args.correction,
         min_samples: args.min_samples,
         drift_share: args.drift_share,
+        ..DetectOptions::default()
     };
     let report = detect(&baseline, &sample, &options);
     if args.json {

@@ -179,8 +179,9 @@ impl NumericAccumulator {
 }
 
 /// The unique interior quantiles `1/bins .. (bins-1)/bins` and the share of
-/// the reference in each of the resulting bins.
-fn quantile_bins(view: &SortedWeighted, bins: usize) -> Bins {
+/// the reference in each of the resulting bins. Detection re-bins with it
+/// when a feature asks for other bins, so both follow one convention.
+pub fn quantile_bins(view: &SortedWeighted, bins: usize) -> Bins {
     // numpy's linspace(0, 1, bins + 1) computes i * (1/bins).
     let step = 1.0 / bins as f64;
     let mut edges: Vec<f64> = (1..bins).map(|i| view.quantile(i as f64 * step)).collect();

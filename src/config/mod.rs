@@ -15,6 +15,11 @@ pub mod raw;
 pub mod secret;
 mod validate;
 
+/// Overrides for one feature (`[model.feature.<name>]`), validated: each
+/// test applies to the feature, each threshold is in its test's range, and
+/// bins (numeric and text features only) are 2..=1000. Detection's own
+/// type, so a model's config maps onto detection options as it is.
+pub use crate::detect::FeatureOptions as FeatureOverride;
 pub use condition::{Condition, Op, Subject};
 pub use defaults::DEFAULT_TOML;
 pub use parse::parse;
@@ -22,9 +27,8 @@ pub use secret::Secret;
 pub use validate::validate;
 
 use crate::baseline::Baseline;
-use crate::detect::TestName;
 use crate::stats::correction::Correction;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -94,17 +98,6 @@ pub enum UnknownFields {
     /// Drop the field and keep the record; ingest counts it
     /// (`Outcome::unknown_ignored`).
     Ignore,
-}
-
-/// Overrides for one feature.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FeatureOverride {
-    /// Tests to run instead of the default rule (each applies to the feature).
-    pub tests: Option<Vec<TestName>>,
-    /// Threshold per test.
-    pub thresholds: HashMap<TestName, f64>,
-    /// Bins for the binned tests (numeric and text features), 2..=1000.
-    pub bins: Option<usize>,
 }
 
 /// One alert rule, validated.

@@ -4,6 +4,7 @@
 //! environment is a map handed to the validator.
 
 use super::*;
+use crate::detect::TestName;
 use std::collections::HashMap;
 use tempfile::TempDir;
 

@@ -3,8 +3,9 @@
 //! baseline never saw count as new categories, or go to `__other__` when the
 //! baseline merged its rare categories there), then compared.
 
+use super::plan::{Role, choose};
 use super::rule::default_test;
-use super::{DetectOptions, TestName, TestReport, test_report};
+use super::{FeatureView, TestName, TestReport, test_report};
 use crate::baseline::CategoricalProfile;
 use crate::schema::Kind;
 use crate::stats::Alternative;
@@ -83,30 +84,28 @@ pub fn align_values(values: &[f64], counts: &[u64], current: &[f64]) -> Aligned 
 pub fn run(
     profile: &CategoricalProfile,
     current: &FxHashMap<String, u64>,
-    options: &DetectOptions,
+    options: &FeatureView<'_>,
 ) -> Vec<TestReport> {
     let aligned = align_categories(profile, current);
+    (plan(profile, &aligned, options).into_iter())
+        .map(|(test, role)| {
+            let outcome = compute(test, &aligned);
+            test_report(test, None, role.decisive(), options, outcome)
+        })
+        .collect()
+}
+
+/// The tests of a categorical feature given its counts aligned with the
+/// current ones (none: as the reference alone implies), each with its role.
+pub(crate) fn plan(
+    profile: &CategoricalProfile,
+    aligned: &Aligned,
+    options: &FeatureView<'_>,
+) -> Vec<(TestName, Role)> {
     let reference_rows = profile.categories.iter().map(|c| c.count).sum::<u64>() + profile.other;
-    match &options.tests {
-        Some(tests) => tests
-            .iter()
-            .filter(|t| t.applies_to(Kind::Categorical))
-            .map(|t| test_report(*t, None, true, options, compute(*t, &aligned)))
-            .collect(),
-        None => {
-            let (test, _) = default_test(false, reference_rows, aligned.reference.len() as u64);
-            vec![
-                test_report(test, None, true, options, compute(test, &aligned)),
-                test_report(
-                    TestName::Psi,
-                    None,
-                    false,
-                    options,
-                    compute(TestName::Psi, &aligned),
-                ),
-            ]
-        }
-    }
+    choose(options.tests(), Kind::Categorical, || {
+        default_test(false, reference_rows, aligned.reference.len() as u64)
+    })
 }
 
 /// One test on aligned counts: `(statistic, p-value)`.

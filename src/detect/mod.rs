@@ -5,10 +5,18 @@
 //!
 //! Without `--tests`, each feature gets Evidently's default test and
 //! threshold (see [`rule`]), with PSI reported beside it for information.
+//! Options may override tests, thresholds and PSI bins per feature
+//! ([`DetectOptions::features`]); [`planned_tests`] lists the tests a report
+//! will hold without running them.
 
 pub mod categorical;
 pub mod numeric;
+mod options;
+mod plan;
 pub mod rule;
+
+pub use options::{DetectOptions, FeatureOptions, FeatureView};
+pub use plan::{PlannedTest, feature_label, planned_tests};
 
 use crate::baseline::{Baseline, Column, Profile};
 use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};
@@ -16,7 +24,6 @@ use crate::stats::correction::Correction;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -219,33 +226,6 @@ impl ColumnSample {
     }
 }
 
-/// How to decide drift.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DetectOptions {
-    /// Tests to run on every feature they apply to; `None` = the default rule.
-    pub tests: Option<Vec<TestName>>,
-    /// Threshold overrides per test.
-    pub thresholds: HashMap<TestName, f64>,
-    /// Correction of the deciding p-values across features.
-    pub correction: Correction,
-    /// Features with fewer current values are "insufficient data".
-    pub min_samples: u64,
-    /// Share of drifted features at which the dataset is drifted.
-    pub drift_share: f64,
-}
-
-impl Default for DetectOptions {
-    fn default() -> Self {
-        Self {
-            tests: None,
-            thresholds: HashMap::new(),
-            correction: Correction::None,
-            min_samples: 1,
-            drift_share: 0.5,
-        }
-    }
-}
-
 /// The outcome of one test on one feature (or one text descriptor).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestReport {
@@ -370,7 +350,7 @@ fn feature_report(
 ) -> FeatureReport {
     let enough = current.values.len() >= options.min_samples.max(1);
     let tests = if enough {
-        run_tests(column, &current.values, options)
+        run_tests(column, &current.values, &options.feature(&column.name))
     } else {
         Vec::new()
     };
@@ -389,7 +369,7 @@ fn feature_report(
     }
 }
 
-fn run_tests(column: &Column, values: &Values, options: &DetectOptions) -> Vec<TestReport> {
+fn run_tests(column: &Column, values: &Values, options: &FeatureView<'_>) -> Vec<TestReport> {
     match (&column.profile, values) {
         (Profile::Numeric(p), Values::Numeric(v)) => {
             numeric::run(p, column.count, v, None, options)
@@ -466,14 +446,10 @@ pub(crate) fn test_report(
     test: TestName,
     descriptor: Option<&'static str>,
     decisive: bool,
-    options: &DetectOptions,
+    options: &FeatureView<'_>,
     result: Result<(f64, Option<f64>), String>,
 ) -> TestReport {
-    let threshold = options
-        .thresholds
-        .get(&test)
-        .copied()
-        .unwrap_or_else(|| test.default_threshold());
+    let threshold = options.threshold(test);
     let finite = |x: f64| x.is_finite().then_some(x);
     let (statistic, p_value, error) = match result {
         Ok((s, p)) => (finite(s), p.and_then(finite), None),
@@ -496,3 +472,6 @@ pub(crate) fn test_report(
         error,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,12 +6,17 @@
 //! Wasserstein within the summary's rank error; the rank tests Anderson–
 //! Darling, Cramér–von Mises and Mann–Whitney need the exact reference and
 //! say so). Binned scores (PSI, Jensen–Shannon, KL, Hellinger) use the
-//! baseline's frozen decile bins.
+//! baseline's frozen decile bins, or, when the feature's options ask for
+//! another number of bins, quantile bins of the reference frozen the same
+//! way.
 
 use super::categorical::{self, align_values};
+use super::plan::{Role, choose};
 use super::rule::{FEW_VALUES, default_test};
-use super::{DetectOptions, TestName, TestReport, test_report};
-use crate::baseline::{NumericProfile, Reference};
+use super::{FeatureView, TestName, TestReport, test_report};
+use crate::baseline::profile::quantile_bins;
+use crate::baseline::sketch::SortedWeighted;
+use crate::baseline::{Bins, NumericProfile, Reference};
 use crate::schema::Kind;
 use crate::stats::anderson::{AndersonVariant, anderson_ksamp};
 use crate::stats::cvm::{CvmMethod, cramervonmises_2samp};
@@ -34,52 +39,43 @@ pub fn run(
     reference_rows: u64,
     current: &[f64],
     descriptor: Option<&'static str>,
-    options: &DetectOptions,
+    options: &FeatureView<'_>,
 ) -> Vec<TestReport> {
     let reference = Ref {
         profile,
         rows: reference_rows,
+        bins: options.bins(),
         binned: OnceCell::new(),
     };
     // Every test sorts its input; sorting once here makes those sorts O(n).
     let mut sorted = current.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
     let current = sorted.as_slice();
-    match &options.tests {
-        Some(tests) => tests
-            .iter()
-            .filter(|t| t.applies_to(Kind::Numeric))
-            .map(|t| {
-                test_report(
-                    *t,
-                    descriptor,
-                    true,
-                    options,
-                    reference.compute(*t, current),
-                )
-            })
-            .collect(),
-        None => {
-            let distinct = union_distinct(profile, current);
-            let (test, as_categories) = default_test(true, reference_rows, distinct);
-            let decisive = match (&profile.reference, as_categories) {
-                (Reference::Counts { values, counts }, true) => {
+    let tests = plan(profile, reference_rows, current, options);
+    (tests.into_iter())
+        .map(|(test, role)| {
+            let outcome = match &profile.reference {
+                Reference::Counts { values, counts } if role.as_categories() => {
                     categorical::compute(test, &align_values(values, counts, current))
                 }
                 _ => reference.compute(test, current),
             };
-            vec![
-                test_report(test, descriptor, true, options, decisive),
-                test_report(
-                    TestName::Psi,
-                    descriptor,
-                    false,
-                    options,
-                    reference.compute(TestName::Psi, current),
-                ),
-            ]
-        }
-    }
+            test_report(test, descriptor, role.decisive(), options, outcome)
+        })
+        .collect()
+}
+
+/// The tests of one numeric feature or text descriptor given its current
+/// values (none: as the reference alone implies), each with its role.
+pub(crate) fn plan(
+    profile: &NumericProfile,
+    reference_rows: u64,
+    current: &[f64],
+    options: &FeatureView<'_>,
+) -> Vec<(TestName, Role)> {
+    choose(options.tests(), Kind::Numeric, || {
+        default_test(true, reference_rows, union_distinct(profile, current))
+    })
 }
 
 /// Distinct values of reference and current together, counted only as far
@@ -103,9 +99,26 @@ fn union_distinct(profile: &NumericProfile, current: &[f64]) -> u64 {
 struct Ref<'a> {
     profile: &'a NumericProfile,
     rows: u64,
-    /// The current sample counted into the frozen bins, once for all the
-    /// binned scores.
+    /// Quantile bins to re-bin the reference into, instead of its frozen ones.
+    bins: Option<usize>,
+    /// The current sample counted into the bins, once for all the binned
+    /// scores.
     binned: OnceCell<Result<categorical::Aligned, String>>,
+}
+
+/// The reference as the baseline's build sees a column: every value, or
+/// every distinct value with its count, exactly; or the points of a
+/// quantile grid, one each, whose quantiles are then the grid's piecewise
+/// linear quantile function and whose shares are counted to within one
+/// grid step (which the summary's `rank_error` already allows for).
+fn view(reference: &Reference) -> SortedWeighted {
+    match reference {
+        Reference::Exact { values }
+        | Reference::Quantiles {
+            quantiles: values, ..
+        } => SortedWeighted::from_counts(values, &vec![1; values.len()]),
+        Reference::Counts { values, counts } => SortedWeighted::from_counts(values, counts),
+    }
 }
 
 impl Ref<'_> {
@@ -116,10 +129,10 @@ impl Ref<'_> {
             TestName::Wasserstein => self.wasserstein(current),
             TestName::Psi | TestName::JensenShannon | TestName::Kl | TestName::Hellinger => {
                 let binned = self.binned.get_or_init(|| {
+                    let bins = self.bins();
                     Ok(categorical::Aligned {
-                        reference: self.profile.bins.proportions.clone(),
-                        current: bin_counts_searchsorted(&self.profile.bins.edges, current)
-                            .map_err(err)?,
+                        reference: bins.proportions.clone(),
+                        current: bin_counts_searchsorted(&bins.edges, current).map_err(err)?,
                     })
                 });
                 categorical::compute(test, binned.as_ref()?)
@@ -150,6 +163,16 @@ impl Ref<'_> {
             TestName::Chi2 | TestName::Ztest => {
                 Err(format!("{test} does not apply to numeric values"))
             }
+        }
+    }
+
+    /// The bins of the binned scores: the baseline's frozen deciles, or
+    /// the reference re-binned into the feature's number of quantile bins
+    /// by the code that froze them.
+    fn bins(&self) -> Cow<'_, Bins> {
+        match self.bins {
+            None => Cow::Borrowed(&self.profile.bins),
+            Some(n) => Cow::Owned(quantile_bins(&view(&self.profile.reference), n)),
         }
     }
 
@@ -226,5 +249,49 @@ impl Ref<'_> {
                 self.rows
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::profile::{NumericAccumulator, ProfileLimits};
+
+    fn profile(values: impl Iterator<Item = f64>) -> NumericProfile {
+        let limits = ProfileLimits::default();
+        let mut acc = NumericAccumulator::new(&limits);
+        values.for_each(|x| acc.add(x));
+        acc.finish(&limits).unwrap()
+    }
+
+    fn rebinned(profile: &NumericProfile, n: usize) -> Bins {
+        quantile_bins(&view(&profile.reference), n)
+    }
+
+    #[test]
+    fn rebinning_into_deciles_gives_the_frozen_bins_of_an_exact_or_counted_reference() {
+        let exact = profile((0..500).map(|i| ((i * 37) % 500) as f64 * 0.3));
+        assert!(matches!(exact.reference, Reference::Exact { .. }));
+        assert_eq!(rebinned(&exact, 10), exact.bins);
+        let counts = profile((0..500).map(|i| (i % 7) as f64));
+        assert!(matches!(counts.reference, Reference::Counts { .. }));
+        assert_eq!(rebinned(&counts, 10), counts.bins);
+    }
+
+    #[test]
+    fn a_quantile_grid_rebins_by_its_linear_quantile_function() {
+        let mut p = profile((0..10).map(f64::from));
+        p.reference = Reference::Quantiles {
+            quantiles: (0..=10).map(|i| f64::from(i * i)).collect(),
+            rank_error: 0.0,
+        };
+        // Quartiles of the grid at ranks 2.5, 5, 7.5 of 0, 1, 4, …, 100:
+        // (4 + 9) / 2, 25, (49 + 64) / 2; shares counted on the 11 points.
+        let bins = rebinned(&p, 4);
+        assert_eq!(bins.edges, [6.5, 25.0, 56.5]);
+        assert_eq!(
+            bins.proportions,
+            [3.0 / 11.0, 2.0 / 11.0, 3.0 / 11.0, 3.0 / 11.0]
+        );
     }
 }
