@@ -16,7 +16,7 @@
 
 use crate::alert::AlertEngine;
 use crate::config::Config;
-use crate::detect::WindowReport;
+use crate::detect::{DetectOptions, WindowReport, planned_tests};
 use crate::http::{HttpState, router};
 use crate::ingest::service::IngestService;
 use crate::metrics::Metrics;
@@ -274,6 +274,13 @@ fn save_all(models: &Models, store: &WindowStore) {
 fn declare_series(config: &Config, metrics: &Metrics) {
     for model in &config.models {
         metrics.declare_model(&model.name);
+        let planned = planned_tests(&model.baseline, &DetectOptions::from(model));
+        for test in &planned {
+            metrics.declare_test(&model.name, &test.feature, test.test.as_str(), test.p_value);
+        }
+        for column in &model.baseline.columns {
+            metrics.declare_feature(&model.name, &column.name);
+        }
     }
     for rule in &config.rules {
         metrics.declare_rule(&rule.model, &rule.name, rule.severity.as_str());
@@ -414,7 +421,9 @@ async fn alerting(
                 .set(i64::from(firing));
         }
     }
-    dispatcher.shutdown(tokio::time::Instant::now() + drain).await;
+    dispatcher
+        .shutdown(tokio::time::Instant::now() + drain)
+        .await;
 }
 
 /// Resolves once shutdown has begun.

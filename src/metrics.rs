@@ -160,21 +160,24 @@ impl Metrics {
             .with_label_values(&[model]);
     }
 
-    /// Creates the series of one feature (a column, or `column:descriptor`
-    /// for text) and the tests that will be run on it.
-    pub fn declare_feature(&self, model: &str, feature: &str, tests: &[(&str, bool)]) {
+    /// Creates the verdict series of one feature (a baseline column).
+    pub fn declare_feature(&self, model: &str, feature: &str) {
         self.feature_drifted
             .with_label_values(&[model, feature])
             .set(f64::NAN);
-        for &(test, has_p_value) in tests {
-            self.drift_score
+    }
+
+    /// Creates the score series of one test on one feature (a column, or
+    /// `column:descriptor` for text), and its p-value series for a p-value
+    /// test.
+    pub fn declare_test(&self, model: &str, feature: &str, test: &str, has_p_value: bool) {
+        self.drift_score
+            .with_label_values(&[model, feature, test])
+            .set(f64::NAN);
+        if has_p_value {
+            self.drift_p_value
                 .with_label_values(&[model, feature, test])
                 .set(f64::NAN);
-            if has_p_value {
-                self.drift_p_value
-                    .with_label_values(&[model, feature, test])
-                    .set(f64::NAN);
-            }
         }
     }
 
@@ -216,7 +219,9 @@ mod tests {
     fn declared_series_exist_before_any_traffic() {
         let metrics = Metrics::new();
         metrics.declare_model("loans");
-        metrics.declare_feature("loans", "age", &[("ks", true), ("psi", false)]);
+        metrics.declare_feature("loans", "age");
+        metrics.declare_test("loans", "age", "ks", true);
+        metrics.declare_test("loans", "age", "psi", false);
         metrics.declare_rule("loans", "drift", "critical");
         metrics.declare_notifier("slack");
         let text = metrics.render();

@@ -11,7 +11,7 @@
 
 use crate::baseline::Baseline;
 use crate::config::{ModelConfig, Window};
-use crate::detect::{DetectOptions, WindowReport, detect};
+use crate::detect::{DetectOptions, WindowReport, detect, feature_label};
 use crate::ingest::ModelSchema;
 use crate::ingest::validate::{Outcome, REASON_NAMES, RequestError, validate_into};
 use crate::metrics::Metrics;
@@ -80,7 +80,7 @@ impl ModelPipeline {
         let pipeline = ModelPipeline {
             name: config.name.clone(),
             schema: ModelSchema::new(&config.baseline, config.unknown_fields),
-            options: detect_options(config),
+            options: DetectOptions::from(config),
             config: config.clone(),
             shape,
             open: Mutex::new(OpenWindow {
@@ -263,10 +263,7 @@ impl ModelPipeline {
                 .with_label_values(&[model, &feature.name])
                 .set(drifted);
             for test in &feature.tests {
-                let label = match test.descriptor {
-                    Some(d) => format!("{}:{d}", feature.name),
-                    None => feature.name.clone(),
-                };
+                let label = feature_label(&feature.name, test.descriptor);
                 let labels = [model, label.as_str(), test.test.as_str()];
                 m.drift_score
                     .with_label_values(&labels)
@@ -319,15 +316,6 @@ impl ModelPipeline {
             .records_rejected_total
             .with_label_values(&[&self.name, reason])
             .inc_by(records as u64);
-    }
-}
-
-// TODO(merge): replaced by detect's per-model options once merged.
-fn detect_options(config: &ModelConfig) -> DetectOptions {
-    DetectOptions {
-        min_samples: config.min_samples,
-        correction: config.correction,
-        ..DetectOptions::default()
     }
 }
 
@@ -400,7 +388,10 @@ mod tests {
     #[test]
     fn every_reason_validation_gives_has_a_declared_series() {
         for reason in REASON_NAMES {
-            assert!(crate::metrics::REJECTION_REASONS.contains(&reason), "{reason}");
+            assert!(
+                crate::metrics::REJECTION_REASONS.contains(&reason),
+                "{reason}"
+            );
         }
     }
 

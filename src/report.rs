@@ -4,7 +4,9 @@
 
 use crate::baseline::Baseline;
 use crate::dataset::{self, Cell, Row};
-use crate::detect::{ColumnSample, Datum, Report, Sample, Status, TestReport, Values};
+use crate::detect::{
+    ColumnSample, Datum, Report, Sample, Status, TestReport, Values, feature_label,
+};
 use crate::schema::{Kind, parse_number};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -135,10 +137,7 @@ pub fn render_table(report: &Report) -> String {
                 .iter()
                 .find(|i| i.descriptor == t.descriptor)
                 .and_then(|i| i.statistic);
-            let name = match t.descriptor {
-                Some(d) => format!("{}:{d}", f.name),
-                None => f.name.clone(),
-            };
+            let name = feature_label(&f.name, t.descriptor);
             lines.push([
                 name,
                 f.kind.to_string(),

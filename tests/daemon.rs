@@ -67,6 +67,95 @@ async fn no_drift_traffic_is_counted_windowed_and_fires_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drifted_traffic_fires_after_for_windows_and_resolves_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    let daemon = start(&config_toml(
+        dir.path(),
+        WINDOW_1000,
+        "drift_share >= 0.5",
+        2,
+        Some(&receiver.url()),
+    ))
+    .await;
+    let http = daemon.http_addr;
+    let firing =
+        "driftwatch_alert_firing{model=\"loans\",rule=\"loans-drift\",severity=\"critical\"}";
+    let evaluated = "driftwatch_windows_evaluated_total{model=\"loans\"}";
+    // Every score series exists before the first window.
+    assert!(
+        metric(
+            http,
+            "driftwatch_drift_score{feature=\"income\",model=\"loans\",test=\"wasserstein\"}"
+        )
+        .unwrap()
+        .is_nan()
+    );
+    let records = reference_records();
+    let shifted: Vec<Record> = records[..2000].iter().map(drifted).collect();
+    let mut client = client(&daemon).await;
+
+    send_stream(&mut client, &shifted[..1000], 250).await;
+    wait_for_metric(http, evaluated, 1.0).await;
+    assert_eq!(latest_report(http)["drifted"], true);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        receiver.deliveries().is_empty(),
+        "one breaching window of two fired"
+    );
+    assert_eq!(metric(http, firing), Some(0.0));
+
+    send_stream(&mut client, &shifted[1000..], 250).await;
+    let got = receiver.wait_for(1).await;
+    let alert = &got[0].body;
+    assert_eq!(alert["status"], "firing", "{alert:#}");
+    assert_eq!(
+        (alert["rule"].as_str(), alert["model"].as_str()),
+        (Some("loans-drift"), Some("loans"))
+    );
+    assert_eq!(alert["severity"], "critical");
+    assert_eq!(alert["window"]["records"], 1000);
+    assert!(alert["started_at"].is_string() && alert.get("ended_at").is_none_or(|e| e.is_null()));
+    let features = alert["features"].as_array().unwrap();
+    assert!(
+        features.iter().any(|f| f["name"] == "income"),
+        "{features:?}"
+    );
+    for f in features {
+        assert!(
+            f["test"].is_string() && f["statistic"].is_number() && f["threshold"].is_number(),
+            "{f}"
+        );
+    }
+    let key = alert["idempotency_key"].as_str().unwrap();
+    assert_eq!(got[0].headers["idempotency-key"], key);
+    assert_eq!(metric(http, firing), Some(1.0));
+
+    send_stream(&mut client, &records[2000..3000], 250).await;
+    let got = receiver.wait_for(2).await;
+    let resolved = &got[1].body;
+    assert_eq!(resolved["status"], "resolved", "{resolved:#}");
+    assert!(resolved["ended_at"].is_string());
+    assert_eq!(resolved["started_at"], alert["started_at"]);
+    assert_ne!(resolved["idempotency_key"], alert["idempotency_key"]);
+    assert_eq!(metric(http, firing), Some(0.0));
+    assert_eq!(
+        metric(
+            http,
+            "driftwatch_notifications_total{notifier=\"hook\",outcome=\"delivered\"}"
+        ),
+        Some(2.0)
+    );
+    daemon.stop();
+    daemon.wait().await.unwrap();
+    assert_eq!(
+        receiver.deliveries().len(),
+        2,
+        "each transition is sent once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_records_are_reported_per_field_and_counted_by_reason() {
     let dir = tempfile::tempdir().unwrap();
     let daemon = start(&config_toml(

@@ -408,6 +408,14 @@ fn notifier_errors() {
         "notifier[0].body_template",
         "only webhook notifiers take a body_template; this one is slack",
     );
+    assert_error(
+        &n(
+            "kind = \"webhook\"",
+            "kind = \"webhook\"\nbody_template = '{\"model\": \"{{modell}}\"}'",
+        ),
+        "notifier[1].body_template",
+        "unknown field \"modell\"",
+    );
     let headers = n(
         "kind = \"webhook\"",
         "kind = \"webhook\"\nheaders = { \"Bad Name\" = \"x\" }",

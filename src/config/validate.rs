@@ -300,6 +300,13 @@ impl Cx<'_> {
             "webhook" => {
                 let headers = self.headers(at, &raw.headers)?;
                 let body_template = raw.body_template.clone();
+                if let Some(Err(e)) = body_template.as_deref().map(crate::notify::Template::parse) {
+                    // The message starts with the key's name.
+                    let message = e.to_string();
+                    let message = message.strip_prefix("body_template: ").unwrap_or(&message);
+                    self.error(format!("{at}.body_template"), message.to_string());
+                    return None;
+                }
                 return Some(NotifierKind::Webhook {
                     body_template,
                     headers,
