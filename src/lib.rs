@@ -5,12 +5,16 @@
 //! down: `stats` (pure statistics) and `schema` (column kinds) ←
 //! `dataset` (reading data files) ← `baseline` (the frozen training
 //! profile) ← `detect` (tests of a current sample against a baseline) ←
-//! `report` (the offline command's input and output); beside it `proto`
-//! (the generated wire contract) ← `ingest` (what a live batch means for a
-//! model: validation into a current sample), and `config` (the daemon's
-//! typed configuration and its validation). A window's report goes on to
-//! `alert` (rules and their firing state) ← `notify` (delivery of what
-//! fired and resolved to Slack, webhooks and Alertmanager).
+//! `report` (the offline command's input and output).
+//!
+//! The daemon adds: `config` (its typed configuration), `proto` (the
+//! generated wire contract) ← `ingest` (validation of live batches, and the
+//! tonic service) ← `window` (bounded live windows) ← `pipeline` (one
+//! model's path from a batch to a window report) ← `alert` (rules and their
+//! firing state) ← `notify` (delivery to Slack, webhooks and Alertmanager);
+//! `metrics` (the Prometheus registry), `http` (metrics, health and the
+//! report API), `store` (window snapshots in the data directory), and
+//! `daemon` (wiring and shutdown).
 
 #![forbid(unsafe_code)]
 
