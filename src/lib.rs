@@ -8,7 +8,8 @@
 //! `report` (the offline command's input and output); beside it `proto`
 //! (the generated wire contract) ← `ingest` (what a live batch means for a
 //! model: validation into a current sample), and `config` (the daemon's
-//! typed configuration and its validation).
+//! typed configuration and its validation). `traffic` makes synthetic
+//! records for any model from its baseline.
 
 #![forbid(unsafe_code)]
 
@@ -26,4 +27,5 @@ pub mod report;
 pub mod schema;
 pub mod stats;
 pub mod store;
+pub mod traffic;
 pub mod window;
