@@ -9,7 +9,8 @@
 //! (the generated wire contract) ← `ingest` (what a live batch means for a
 //! model: validation into a current sample), and `config` (the daemon's
 //! typed configuration and its validation). `traffic` makes synthetic
-//! records for any model from its baseline.
+//! records for any model from its baseline, and `loadgen` sends them to a
+//! running daemon.
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ pub mod dataset;
 pub mod detect;
 pub mod http;
 pub mod ingest;
+pub mod loadgen;
 pub mod metrics;
 pub mod pipeline;
 pub mod proto;

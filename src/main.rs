@@ -39,6 +39,9 @@ enum Command {
     /// Run the daemon: gRPC ingest, live windows, drift reports, Prometheus
     /// metrics and alerts. SIGTERM or SIGINT drains and exits 0.
     Serve(ServeArgs),
+    /// Send synthetic traffic for one model (made from its baseline) to a
+    /// running daemon and print the rate it takes it at.
+    Loadgen(driftwatch::loadgen::LoadgenArgs),
 }
 
 #[derive(Args)]
@@ -178,6 +181,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => report(args),
         Command::CheckConfig(args) => check_config(args),
         Command::Serve(args) => serve(args),
+        Command::Loadgen(args) => loadgen(&args),
     }
 }
 
@@ -352,6 +356,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         let daemon = Daemon::start(config, DaemonOptions::default()).await?;
         daemon.run_until_signal().await
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn loadgen(args: &driftwatch::loadgen::LoadgenArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    print!("{}", runtime.block_on(driftwatch::loadgen::run(args))?);
     Ok(ExitCode::SUCCESS)
 }
 
