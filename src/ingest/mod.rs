@@ -5,7 +5,7 @@
 //! rejected ([`validate::validate_into`]). Validation is pure and
 //! synchronous — no I/O, no async — so the tonic service that will call it
 //! stays a thin shell around it, and its cost is measured on its own
-//! (`benches/ingest.rs`).
+//! (`benches/server.rs`).
 
 mod columnar;
 pub mod service;
