@@ -14,7 +14,9 @@
 //! firing state) ← `notify` (delivery to Slack, webhooks and Alertmanager);
 //! `metrics` (the Prometheus registry), `http` (metrics, health and the
 //! report API), `store` (window snapshots in the data directory), and
-//! `daemon` (wiring and shutdown).
+//! `daemon` (wiring and shutdown). `traffic` makes synthetic records for
+//! any model from its baseline; `loadgen` sends them to a running daemon,
+//! and `demo` shows the whole path on loopback.
 
 #![forbid(unsafe_code)]
 
@@ -23,9 +25,11 @@ pub mod baseline;
 pub mod config;
 pub mod daemon;
 pub mod dataset;
+pub mod demo;
 pub mod detect;
 pub mod http;
 pub mod ingest;
+pub mod loadgen;
 pub mod metrics;
 pub mod notify;
 pub mod pipeline;
@@ -34,4 +38,5 @@ pub mod report;
 pub mod schema;
 pub mod stats;
 pub mod store;
+pub mod traffic;
 pub mod window;

@@ -39,6 +39,24 @@ enum Command {
     /// Run the daemon: gRPC ingest, live windows, drift reports, Prometheus
     /// metrics and alerts. SIGTERM or SIGINT drains and exits 0.
     Serve(ServeArgs),
+    /// Send synthetic traffic for one model (made from its baseline) to a
+    /// running daemon and print the rate it takes it at.
+    Loadgen(driftwatch::loadgen::LoadgenArgs),
+    /// See driftwatch work, start to finish, on loopback: train a baseline,
+    /// start the daemon, stream traffic that drifts, watch the rule fire
+    /// and a webhook receive it, then stop cleanly.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Pause between windows of traffic, in milliseconds.
+    #[arg(long, default_value_t = 700)]
+    pace_ms: u64,
+    /// Keep the demo's files (training data, baseline, config, data
+    /// directory) in this directory instead of a temporary one.
+    #[arg(long)]
+    keep: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -178,6 +196,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => report(args),
         Command::CheckConfig(args) => check_config(args),
         Command::Serve(args) => serve(args),
+        Command::Loadgen(args) => loadgen(&args),
+        Command::Demo(args) => demo(args),
     }
 }
 
@@ -329,7 +349,7 @@ fn check_config(args: CheckConfigArgs) -> Result<ExitCode> {
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
-    init_logging();
+    init_logging("info");
     let env = |name: &str| std::env::var(name).ok();
     let loaded = match &args.config {
         Some(file) => config::load(file, &env),
@@ -356,10 +376,29 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Logs to standard error, at `info` unless `RUST_LOG` says otherwise.
-fn init_logging() {
+fn loadgen(args: &driftwatch::loadgen::LoadgenArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    print!("{}", runtime.block_on(driftwatch::loadgen::run(args))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(args: DemoArgs) -> Result<ExitCode> {
+    // The demo's own lines tell the story; the daemon speaks up only for
+    // problems.
+    init_logging("warn");
+    let options = driftwatch::demo::DemoOptions {
+        pace: std::time::Duration::from_millis(args.pace_ms),
+        dir: args.keep,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(driftwatch::demo::run(&mut std::io::stdout(), options))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to standard error, at `default` unless `RUST_LOG` says otherwise.
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

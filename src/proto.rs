@@ -1,6 +1,9 @@
 //! The wire contract, generated at build time from `proto/` (see `build.rs`):
 //! the `driftwatch.v1` messages, the Ingest client and server, and the
-//! encoded descriptor set that gRPC server reflection serves.
+//! encoded descriptor set that gRPC server reflection serves; beside it,
+//! [`convert`], the row form of a batch rewritten in the columnar form.
+
+pub mod convert;
 
 /// Package `driftwatch.v1`.
 pub mod v1 {

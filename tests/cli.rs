@@ -269,3 +269,21 @@ fn bundled_example_baseline_is_up_to_date() {
         );
     }
 }
+
+#[test]
+fn demo_shows_the_rule_fire_on_drift_and_resolve_and_stops_cleanly() {
+    let run = driftwatch(&["demo", "--pace-ms", "0"]);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}\n{}", stderr(&run));
+    let position = |needle: &str| {
+        out.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{out}"))
+    };
+    let firing = position("webhook received: FIRING loans-drift (critical)");
+    let resolved = position("webhook received: RESOLVED loans-drift");
+    let normal_again = position("      10  like training");
+    assert!(position("       3  like training  0.00") < firing);
+    assert!(firing < normal_again && normal_again < resolved, "{out}");
+    assert_eq!(out.matches("webhook received").count(), 2, "{out}");
+    assert!(out.contains("Stopped cleanly"));
+}

@@ -313,7 +313,7 @@ impl DistinctEstimator {
 
 /// The splitmix64 finaliser: spreads a fast hash's bits evenly over the
 /// 64-bit range, as the minimum-values estimate assumes.
-fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -5,7 +5,7 @@
 //! rejected ([`validate::validate_into`]). Validation is pure and
 //! synchronous — no I/O, no async — so the tonic service that will call it
 //! stays a thin shell around it, and its cost is measured on its own
-//! (`benches/ingest.rs`).
+//! (`benches/server.rs`).
 
 mod columnar;
 pub mod service;
@@ -81,12 +81,10 @@ pub(crate) mod testing {
     use crate::baseline::Baseline;
     use crate::baseline::build::{BuildOptions, build};
     use crate::baseline::profile::ProfileLimits;
-    use crate::proto::v1::{
-        Column, DictionaryColumn, FlagColumn, NumberColumn, Record, Section, SendRequest,
-        TextColumn, Value, column, value,
-    };
+    pub(crate) use crate::proto::convert::to_columnar;
+    use crate::proto::v1::{Record, SendRequest, Value, value};
     use crate::schema::Kind;
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::HashMap;
     use std::sync::OnceLock;
 
     /// A baseline of four columns: `age` and `score` numeric, `purpose`
@@ -160,113 +158,6 @@ pub(crate) mod testing {
             model: "loans".into(),
             records,
             ..Default::default()
-        }
-    }
-
-    /// The columnar form of a row-form batch: one column per (section,
-    /// name) found in any record, null where a record lacks the entry or
-    /// leaves its kind unset. Each name must hold one kind of value.
-    pub(crate) fn to_columnar(request: &SendRequest) -> SendRequest {
-        let n = request.records.len();
-        let mut cells: BTreeMap<(i32, String), Vec<Option<Value>>> = BTreeMap::new();
-        for (i, record) in request.records.iter().enumerate() {
-            let metrics = record.metrics.iter().map(|(k, &x)| (k, number(x)));
-            let entries = (record
-                .features
-                .iter()
-                .map(|(k, v)| (Section::Features, k, v.clone())))
-            .chain(
-                record
-                    .outputs
-                    .iter()
-                    .map(|(k, v)| (Section::Outputs, k, v.clone())),
-            )
-            .chain(metrics.map(|(k, v)| (Section::Metrics, k, v)));
-            for (section, name, value) in entries {
-                let column = cells
-                    .entry((section as i32, name.clone()))
-                    .or_insert_with(|| vec![None; n]);
-                column[i] = value.kind.is_some().then_some(value);
-            }
-        }
-        let columns = cells
-            .into_iter()
-            .map(|((section, name), values)| column_of(section, name, &values))
-            .collect();
-        SendRequest {
-            model: request.model.clone(),
-            columns,
-            row_count: n as u32,
-            ..Default::default()
-        }
-    }
-
-    fn column_of(section: i32, name: String, values: &[Option<Value>]) -> Column {
-        let mut validity = vec![0u8; values.len().div_ceil(8)];
-        for (i, v) in values.iter().enumerate() {
-            if v.is_some() {
-                validity[i / 8] |= 1 << (i % 8);
-            }
-        }
-        let kinds: Vec<&value::Kind> = values.iter().flatten().flat_map(|v| &v.kind).collect();
-        Column {
-            name,
-            section,
-            validity,
-            data: Some(data_of(values, kinds.first().copied())),
-        }
-    }
-
-    fn data_of(values: &[Option<Value>], kind: Option<&value::Kind>) -> column::Data {
-        let each = |f: &dyn Fn(&value::Kind) -> bool| -> Vec<bool> {
-            values
-                .iter()
-                .map(|v| v.as_ref().and_then(|v| v.kind.as_ref()).is_some_and(f))
-                .collect()
-        };
-        let get = |i: usize| values[i].as_ref().and_then(|v| v.kind.clone());
-        match kind {
-            None | Some(value::Kind::Number(_)) => column::Data::Numbers(NumberColumn {
-                values: (0..values.len())
-                    .map(|i| match get(i) {
-                        Some(value::Kind::Number(x)) => x,
-                        _ => 0.0,
-                    })
-                    .collect(),
-            }),
-            Some(value::Kind::Flag(_)) => column::Data::Flags(FlagColumn {
-                values: each(&|k| matches!(k, value::Kind::Flag(true))),
-            }),
-            Some(value::Kind::Category(_)) => {
-                let labels: Vec<String> = (0..values.len())
-                    .map(|i| match get(i) {
-                        Some(value::Kind::Category(s)) => s,
-                        _ => String::new(),
-                    })
-                    .collect();
-                let mut dictionary: Vec<String> = labels.clone();
-                dictionary.sort();
-                dictionary.dedup();
-                let codes = labels
-                    .iter()
-                    .map(|l| dictionary.binary_search(l).unwrap() as u32)
-                    .collect();
-                column::Data::Categories(DictionaryColumn { dictionary, codes })
-            }
-            Some(value::Kind::Text(_)) => {
-                let mut data = String::new();
-                let mut offsets = vec![0u32];
-                for i in 0..values.len() {
-                    if let Some(value::Kind::Text(s)) = get(i) {
-                        data.push_str(&s);
-                    }
-                    offsets.push(data.len() as u32);
-                }
-                column::Data::Texts(TextColumn {
-                    data: data.into_bytes(),
-                    offsets,
-                })
-            }
         }
     }
 }
