@@ -19,7 +19,6 @@ use driftwatch::metrics::Metrics;
 use driftwatch::pipeline::{ClosedWindows, ModelPipeline};
 use driftwatch::proto::v1::SendRequest;
 use driftwatch::traffic::{Form, Traffic};
-use driftwatch::window::WindowLimits;
 use prost::Message;
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -78,12 +77,7 @@ fn pipeline(dir: &Path, baseline: &Baseline) -> (Arc<ModelPipeline>, ClosedWindo
         window = { records = 1000000000000 }
     "#;
     let config = driftwatch::config::from_toml(toml, &|_| None, dir).unwrap();
-    ModelPipeline::new(
-        &config.models[0],
-        WindowLimits::default(),
-        None,
-        Metrics::new(),
-    )
+    ModelPipeline::new(&config.models[0], None, Metrics::new())
 }
 
 fn bench_form(c: &mut Criterion, form: Form, baseline: &Baseline, pipeline: &ModelPipeline) {

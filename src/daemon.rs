@@ -21,11 +21,11 @@ use crate::http::{HttpState, router};
 use crate::ingest::service::IngestService;
 use crate::metrics::Metrics;
 use crate::notify::{Dispatcher, NotifyError, RetryPolicy};
-use crate::pipeline::ModelPipeline;
+use crate::pipeline::{ModelPipeline, window_limits};
 use crate::proto::v1::FILE_DESCRIPTOR_SET;
 use crate::proto::v1::ingest_server::IngestServer;
 use crate::store::{StoreError, WindowStore};
-use crate::window::{LiveWindow, WindowLimits, WindowShape};
+use crate::window::{LiveWindow, WindowShape};
 use chrono::Utc;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -44,8 +44,6 @@ pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 /// How the daemon runs, beyond its configuration.
 #[derive(Debug, Clone)]
 pub struct DaemonOptions {
-    /// Bounds on each window's memory.
-    pub limits: WindowLimits,
     /// How often open windows are written to `data_dir`, so that even a
     /// crash loses at most this much traffic.
     pub checkpoint_every: Duration,
@@ -56,7 +54,6 @@ pub struct DaemonOptions {
 impl Default for DaemonOptions {
     fn default() -> Self {
         DaemonOptions {
-            limits: WindowLimits::default(),
             checkpoint_every: Duration::from_secs(10),
             drain_deadline: Duration::from_secs(10),
         }
@@ -106,9 +103,8 @@ impl Daemon {
         let mut models = BTreeMap::new();
         let mut evaluators = Vec::new();
         for model in &config.models {
-            let restored = restore(&store, model, options.limits);
-            let (pipeline, closed) =
-                ModelPipeline::new(model, options.limits, restored, metrics.clone());
+            let restored = restore(&store, model);
+            let (pipeline, closed) = ModelPipeline::new(model, restored, metrics.clone());
             evaluators.push(tokio::spawn(
                 Arc::clone(&pipeline).evaluate_all(closed, reports_tx.clone()),
             ));
@@ -218,11 +214,7 @@ impl Running {
 }
 
 /// A model's window from the last snapshot, if it has the model's shape.
-fn restore(
-    store: &WindowStore,
-    model: &crate::config::ModelConfig,
-    limits: WindowLimits,
-) -> Option<LiveWindow> {
+fn restore(store: &WindowStore, model: &crate::config::ModelConfig) -> Option<LiveWindow> {
     let name = model.name.as_str();
     let set_aside = |why: String| match store.set_aside(name) {
         Ok(aside) => {
@@ -233,7 +225,9 @@ fn restore(
         }
     };
     match store.load(name) {
-        Ok(Some(window)) if WindowShape::new(&model.baseline, limits).fits(&window) => {
+        Ok(Some(window))
+            if WindowShape::new(&model.baseline, window_limits(model)).fits(&window) =>
+        {
             tracing::info!(
                 model = name,
                 records = window.records,

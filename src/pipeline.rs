@@ -38,6 +38,14 @@ pub enum IngestError {
     ShuttingDown { model: String },
 }
 
+/// The bounds a model's configuration sets on its windows.
+pub fn window_limits(config: &ModelConfig) -> WindowLimits {
+    WindowLimits {
+        reservoir: config.reservoir,
+        max_new_categories: config.max_new_categories,
+    }
+}
+
 /// The live state of one model.
 pub struct ModelPipeline {
     name: String,
@@ -66,11 +74,10 @@ impl ModelPipeline {
     /// of the same shape from a snapshot) or on an empty window.
     pub fn new(
         config: &ModelConfig,
-        limits: WindowLimits,
         restored: Option<LiveWindow>,
         metrics: Metrics,
     ) -> (Arc<ModelPipeline>, ClosedWindows) {
-        let shape = WindowShape::new(&config.baseline, limits);
+        let shape = WindowShape::new(&config.baseline, window_limits(config));
         let window = restored.unwrap_or_else(|| LiveWindow::new(&shape, Utc::now()));
         let (queue, closed) = mpsc::channel(QUEUED_WINDOWS);
         metrics
@@ -337,11 +344,12 @@ mod tests {
             min_samples: 1,
             unknown_fields: UnknownFields::Reject,
             correction: Correction::None,
+            reservoir: 100,
+            max_new_categories: 10,
             features: BTreeMap::new(),
         };
         let metrics = Metrics::new();
-        let (pipeline, closed) =
-            ModelPipeline::new(&config, WindowLimits::default(), None, metrics.clone());
+        let (pipeline, closed) = ModelPipeline::new(&config, None, metrics.clone());
         (pipeline, closed, metrics)
     }
 

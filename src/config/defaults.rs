@@ -19,6 +19,12 @@ pub const MIN_SAMPLES: i64 = 200;
 pub const UNKNOWN_FIELDS: &str = "reject";
 /// p-values are not corrected across features, as in Evidently.
 pub const CORRECTION: &str = "none";
+/// A window keeps up to 10,000 values per numeric column (the baseline's
+/// default exact limit, so tests up to that size see every value).
+pub const RESERVOIR: i64 = 10_000;
+/// A window counts up to 1,000 categories the baseline never saw one by
+/// one; the rest together as `__other__`.
+pub const MAX_NEW_CATEGORIES: i64 = 1_000;
 /// A rule fires on its first breaching window.
 pub const FOR_WINDOWS: i64 = 1;
 /// A rule's severity when it names none.

@@ -76,6 +76,11 @@ pub struct ModelConfig {
     pub unknown_fields: UnknownFields,
     /// p-value correction across features.
     pub correction: Correction,
+    /// Values a window keeps per numeric column and per text descriptor
+    /// (a uniform sample beyond that).
+    pub reservoir: usize,
+    /// Categories the baseline never saw that a window counts one by one.
+    pub max_new_categories: usize,
     /// Per-feature overrides, by feature name (each names a baseline column).
     pub features: BTreeMap<String, FeatureOverride>,
 }

@@ -89,6 +89,12 @@ pub struct RawModel {
     /// p-value correction across features: `none`, `bonferroni` or `bh`.
     #[serde(default = "correction")]
     pub correction: String,
+    /// Values a window keeps per numeric column and text descriptor.
+    #[serde(default = "reservoir")]
+    pub reservoir: i64,
+    /// Categories the baseline never saw that a window counts one by one.
+    #[serde(default = "max_new_categories")]
+    pub max_new_categories: i64,
     /// Per-feature overrides, by feature name (`[model.feature.age]`).
     #[serde(default)]
     pub feature: BTreeMap<String, RawFeature>,
@@ -178,6 +184,12 @@ fn unknown_fields() -> String {
 }
 fn correction() -> String {
     defaults::CORRECTION.to_owned()
+}
+fn reservoir() -> i64 {
+    defaults::RESERVOIR
+}
+fn max_new_categories() -> i64 {
+    defaults::MAX_NEW_CATEGORIES
 }
 fn for_windows() -> i64 {
     defaults::FOR_WINDOWS

@@ -113,6 +113,7 @@ fn the_issue_example_validates_into_typed_values() {
     assert_eq!(m.window, Window::Records(1000));
     assert_eq!(m.min_samples, 200);
     assert_eq!(m.unknown_fields, UnknownFields::Reject);
+    assert_eq!((m.reservoir, m.max_new_categories), (10_000, 1_000));
     let r = &c.rules[0];
     assert_eq!(r.when, "drift_share >= 0.5".parse().unwrap());
     assert_eq!((r.for_windows, r.severity), (2, Severity::Critical));
@@ -226,6 +227,19 @@ fn model_errors() {
         &model("min_samples = 200", "min_samples = -3"),
         "model[0].min_samples",
         "got -3",
+    );
+    assert_error(
+        &model("min_samples = 200", "min_samples = 200\nreservoir = 0"),
+        "model[0].reservoir",
+        "expected a whole number ≥ 1, got 0",
+    );
+    assert_error(
+        &model(
+            "min_samples = 200",
+            "min_samples = 200\nmax_new_categories = -1",
+        ),
+        "model[0].max_new_categories",
+        "expected a whole number ≥ 0, got -1",
     );
     assert_error(
         &model(window, "unknown_fields = \"drop\""),

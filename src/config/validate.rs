@@ -163,6 +163,11 @@ impl Cx<'_> {
             unknown_fields(&raw.unknown_fields),
         );
         let correction = self.check(&format!("{at}.correction"), raw.correction.parse());
+        let reservoir = self.check(&format!("{at}.reservoir"), at_least_one(raw.reservoir));
+        let max_new_categories = self.check(
+            &format!("{at}.max_new_categories"),
+            at_least_zero(raw.max_new_categories),
+        );
         let features: Vec<Option<(String, FeatureOverride)>> = (raw.feature.iter())
             .map(|(name, f)| {
                 let at = format!("{at}.feature.{name}");
@@ -179,6 +184,8 @@ impl Cx<'_> {
             min_samples: min_samples?,
             unknown_fields: unknown_fields?,
             correction: correction?,
+            reservoir: reservoir?,
+            max_new_categories: max_new_categories?,
             features: features?,
         })
     }
@@ -414,6 +421,10 @@ fn socket_addr(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// A count that must be at least 1 and fit `T`.
+fn at_least_zero(n: i64) -> Result<usize, String> {
+    usize::try_from(n).map_err(|_| format!("expected a whole number ≥ 0, got {n}"))
+}
+
 fn at_least_one<T: TryFrom<i64>>(n: i64) -> Result<T, String> {
     if n < 1 {
         return Err(format!("expected a whole number ≥ 1, got {n}"));
