@@ -35,7 +35,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 /// The largest request the gRPC listener decodes: a row-form batch of a few
 /// thousand records, or a columnar batch of tens of thousands.
@@ -329,12 +329,18 @@ async fn serve_grpc(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(ingest)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-            stopped(&mut stopping).await;
-            health
-                .set_not_serving::<IngestServer<IngestService>>()
-                .await;
-        });
+        // Without TCP_NODELAY the server's small flow-control updates wait
+        // for the client's delayed ACK (40 ms) once a stream's window fills:
+        // a steady sender stalls every few batches (docs/performance.md).
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            async move {
+                stopped(&mut stopping).await;
+                health
+                    .set_not_serving::<IngestServer<IngestService>>()
+                    .await;
+            },
+        );
     tokio::spawn(server)
 }
 
