@@ -137,32 +137,21 @@ pub struct Latency {
 pub async fn run(args: &LoadgenArgs) -> Result<Summary, LoadgenError> {
     let baseline = Baseline::load(&args.baseline)?;
     let model = args.model.clone().unwrap_or_else(|| baseline.model.clone());
-    let token = args
-        .token
-        .as_ref()
-        .map(|t| {
-            format!("Bearer {t}")
-                .parse()
-                .map_err(|_| LoadgenError::Token)
-        })
-        .transpose()?;
+    let token = bearer(args.token.as_deref())?;
     let pool = Arc::new(pool(&baseline, &model, args)?);
     let mut channels = Vec::new();
     for _ in 0..args.streams {
         channels.push(connect(&args.addr).await?);
     }
     let started = Instant::now();
-    let limits = limits(args, started);
-    let calls = channels.into_iter().zip(limits).map(|(channel, limit)| {
-        tokio::spawn(send_stream(
-            channel,
-            Arc::clone(&pool),
-            limit,
-            token.clone(),
-        ))
-    });
+    let calls: Vec<_> = (channels.into_iter().zip(limits(args, started)))
+        .map(|(channel, limit)| {
+            let call = send_stream(channel, Arc::clone(&pool), limit, token.clone());
+            tokio::spawn(call)
+        })
+        .collect();
     let mut done = Vec::new();
-    for (stream, call) in calls.collect::<Vec<_>>().into_iter().enumerate() {
+    for (stream, call) in calls.into_iter().enumerate() {
         let result = call.await.expect("a stream task does not panic");
         done.push(result.map_err(|status| LoadgenError::Status {
             stream,
@@ -171,6 +160,17 @@ pub async fn run(args: &LoadgenArgs) -> Result<Summary, LoadgenError> {
         })?);
     }
     Ok(summarize(args, model, started.elapsed(), done))
+}
+
+/// The `authorization` metadata for `token`.
+fn bearer(token: Option<&str>) -> Result<Option<MetadataValue<Ascii>>, LoadgenError> {
+    token
+        .map(|t| {
+            format!("Bearer {t}")
+                .parse()
+                .map_err(|_| LoadgenError::Token)
+        })
+        .transpose()
 }
 
 /// [`POOL`] batches (fewer when fewer are sent), encoded.

@@ -19,7 +19,8 @@
 
 use crate::baseline::profile::mix64;
 use crate::baseline::{
-    Baseline, CategoricalProfile, NumericProfile, OTHER_CATEGORY, Profile, Reference, TextProfile,
+    Baseline, CategoricalProfile, Column, NumericProfile, OTHER_CATEGORY, Profile, Reference,
+    TextProfile,
 };
 use crate::detect::rule::FEW_VALUES;
 use crate::proto::convert::to_columnar;
@@ -52,9 +53,10 @@ pub enum TrafficError {
 pub struct Traffic {
     model: String,
     columns: Vec<ColumnMaker>,
+    seed: u64,
     rng: Rng,
-    /// The prefix of record ids, when records carry ids.
-    ids: Option<String>,
+    /// Whether records carry ids.
+    ids: bool,
     made: u64,
 }
 
@@ -73,8 +75,9 @@ impl Traffic {
         Ok(Traffic {
             model: baseline.model.clone(),
             columns,
+            seed,
             rng: Rng(seed),
-            ids: None,
+            ids: false,
             made: 0,
         })
     }
@@ -87,12 +90,9 @@ impl Traffic {
         }
     }
 
-    /// Records with ids (`<seed>-<n>`).
+    /// Records with ids: `<seed>-<n>` for the n-th record made.
     pub fn with_ids(self) -> Traffic {
-        Traffic {
-            ids: Some(format!("{}-", self.rng.0)),
-            ..self
-        }
+        Traffic { ids: true, ..self }
     }
 
     /// One record: every baseline column among its features, except the
@@ -106,11 +106,13 @@ impl Traffic {
             }
         }
         self.made += 1;
+        let id = if self.ids {
+            format!("{}-{}", self.seed, self.made)
+        } else {
+            String::new()
+        };
         Record {
-            id: self
-                .ids
-                .as_ref()
-                .map_or_else(String::new, |prefix| format!("{prefix}{}", self.made)),
+            id,
             features,
             ..Default::default()
         }
@@ -148,24 +150,17 @@ struct ColumnMaker {
 #[derive(Debug, Clone)]
 enum Values {
     /// A continuous numeric column: its reference, shifted.
-    Numbers {
-        reference: InverseCdf,
-        shift: f64,
-    },
+    Numbers { reference: InverseCdf, shift: f64 },
     /// A numeric column of few distinct values.
-    Discrete {
-        values: Vec<f64>,
-        choice: Choice,
-    },
-    Labels {
-        labels: Vec<String>,
-        choice: Choice,
-    },
+    Discrete { values: Vec<f64>, choice: Choice },
+    /// A categorical column.
+    Labels { labels: Vec<String>, choice: Choice },
+    /// A text column.
     Texts(TextMaker),
 }
 
 impl ColumnMaker {
-    fn new(column: &crate::baseline::Column, drift: f64) -> Result<ColumnMaker, TrafficError> {
+    fn new(column: &Column, drift: f64) -> Result<ColumnMaker, TrafficError> {
         let values = match &column.profile {
             Profile::Numeric(p) => numbers(p, drift),
             Profile::Categorical(p) => labels(p, drift),
@@ -344,7 +339,8 @@ struct TextMaker {
     length: InverseCdf,
     words: InverseCdf,
     non_ascii_share: InverseCdf,
-    /// The rank of the last text without a non-ASCII character.
+    /// The share of the reference's texts without a non-ASCII character:
+    /// the rank up to which `non_ascii_share` is 0.
     all_ascii: f64,
     digit_share: InverseCdf,
     length_shift: f64,
