@@ -159,16 +159,24 @@ impl Daemon {
         self.done.await.expect("the daemon task does not panic")
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains and returns.
-    pub async fn run_until_signal(self) -> Result<(), DaemonError> {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler can be installed");
+    /// Starts on `config` and serves until SIGTERM or SIGINT, then drains
+    /// and returns. The signal handlers are installed before anything
+    /// starts, so a signal that comes as soon as the daemon says it serves
+    /// still drains it.
+    pub async fn serve_until_signal(
+        config: Config,
+        options: DaemonOptions,
+    ) -> Result<(), DaemonError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler can be installed");
+        let mut int = signal(SignalKind::interrupt()).expect("a SIGINT handler can be installed");
+        let daemon = Daemon::start(config, options).await?;
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM: draining"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: draining"),
+            _ = int.recv() => tracing::info!("SIGINT: draining"),
         }
-        self.stop();
-        self.wait().await
+        daemon.stop();
+        daemon.wait().await
     }
 }
 

@@ -369,10 +369,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         }
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let daemon = Daemon::start(config, DaemonOptions::default()).await?;
-        daemon.run_until_signal().await
-    })?;
+    runtime.block_on(Daemon::serve_until_signal(config, DaemonOptions::default()))?;
     Ok(ExitCode::SUCCESS)
 }
 

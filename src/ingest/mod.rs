@@ -3,9 +3,9 @@
 //! a model: which baseline columns its names refer to ([`ModelSchema`]), and
 //! which records are accepted into the live sample and why the others are
 //! rejected ([`validate::validate_into`]). Validation is pure and
-//! synchronous — no I/O, no async — so the tonic service that will call it
-//! stays a thin shell around it, and its cost is measured on its own
-//! (`benches/server.rs`).
+//! synchronous — no I/O, no async — so the tonic service that calls it
+//! ([`service`]) stays a thin shell around it, and its cost is measured on
+//! its own (`benches/server.rs`).
 
 mod columnar;
 pub mod service;
