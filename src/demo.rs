@@ -74,7 +74,7 @@ async fn demo(out: &mut (impl Write + Send), dir: &Path, pace: Duration) -> Resu
     )?;
     let baseline = train(out, dir)?;
     let (hook, mut alerts) = start_receiver().await?;
-    let toml = demo_config(dir, &hook);
+    let toml = demo_config(&hook);
     let config = config::from_toml(&toml, &|_| None, dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let daemon = Daemon::start(config, DaemonOptions::default()).await?;
     writeln!(
@@ -169,7 +169,7 @@ fn cell(record: &Record, column: &str) -> String {
     }
 }
 
-fn demo_config(dir: &Path, hook: &str) -> String {
+fn demo_config(hook: &str) -> String {
     format!(
         r#"
 [server]
@@ -196,10 +196,6 @@ name = "retrain"
 kind = "webhook"
 url = "{hook}"
 "#
-    )
-    .replace(
-        "data_dir = \"data\"",
-        &format!("data_dir = '{}'", dir.join("data").display()),
     )
 }
 

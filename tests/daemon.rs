@@ -18,7 +18,6 @@ async fn no_drift_traffic_is_counted_windowed_and_fires_nothing() {
     let daemon = start(&config_toml(
         dir.path(),
         WINDOW_1000,
-        "drift_share >= 0.5",
         1,
         Some(&receiver.url()),
     ))
@@ -73,7 +72,6 @@ async fn drifted_traffic_fires_after_for_windows_and_resolves_when_it_returns() 
     let daemon = start(&config_toml(
         dir.path(),
         WINDOW_1000,
-        "drift_share >= 0.5",
         2,
         Some(&receiver.url()),
     ))
@@ -158,14 +156,7 @@ async fn drifted_traffic_fires_after_for_windows_and_resolves_when_it_returns() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_records_are_reported_per_field_and_counted_by_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let daemon = start(&config_toml(
-        dir.path(),
-        WINDOW_1000,
-        "drift_share >= 0.5",
-        1,
-        None,
-    ))
-    .await;
+    let daemon = start(&config_toml(dir.path(), WINDOW_1000, 1, None)).await;
     let good = reference_records()[0].clone();
     let mut nan = good.clone();
     nan.features.insert("age".into(), number(f64::NAN));
@@ -240,7 +231,7 @@ async fn whole_request_problems_get_grpc_statuses() {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "s3cret\n").unwrap();
-    let toml = config_toml(dir.path(), WINDOW_1000, "drift_share >= 0.5", 1, None).replace(
+    let toml = config_toml(dir.path(), WINDOW_1000, 1, None).replace(
         "[server]\n",
         &format!("[server]\nauth_token_file = '{}'\n", token_file.display()),
     );
@@ -301,7 +292,7 @@ async fn whole_request_problems_get_grpc_statuses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_in_the_middle_of_a_window_loses_no_accepted_record() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = config_toml(dir.path(), WINDOW_1000, "drift_share >= 0.5", 1, None);
+    let toml = config_toml(dir.path(), WINDOW_1000, 1, None);
     let records = reference_records();
     let daemon = start(&toml).await;
     let response = send_stream(&mut client(&daemon).await, &records[..600], 200).await;
@@ -341,14 +332,7 @@ async fn a_restart_in_the_middle_of_a_window_loses_no_accepted_record() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_duration_window_closes_on_time_without_more_traffic() {
     let dir = tempfile::tempdir().unwrap();
-    let daemon = start(&config_toml(
-        dir.path(),
-        "{ duration = \"1s\" }",
-        "drift_share >= 0.5",
-        1,
-        None,
-    ))
-    .await;
+    let daemon = start(&config_toml(dir.path(), "{ duration = \"1s\" }", 1, None)).await;
     let http = daemon.http_addr;
     send_stream(&mut client(&daemon).await, &reference_records()[..300], 100).await;
     wait_for_metric(
@@ -379,14 +363,7 @@ async fn health_and_reflection_are_served_for_grpc_tools() {
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
     let dir = tempfile::tempdir().unwrap();
-    let daemon = start(&config_toml(
-        dir.path(),
-        WINDOW_1000,
-        "drift_share >= 0.5",
-        1,
-        None,
-    ))
-    .await;
+    let daemon = start(&config_toml(dir.path(), WINDOW_1000, 1, None)).await;
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", daemon.grpc_addr))
         .unwrap()
         .connect()
@@ -455,11 +432,7 @@ impl Served {
 async fn sigterm_drains_saves_the_window_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("driftwatch.toml");
-    std::fs::write(
-        &config,
-        config_toml(dir.path(), WINDOW_1000, "drift_share >= 0.5", 1, None),
-    )
-    .unwrap();
+    std::fs::write(&config, config_toml(dir.path(), WINDOW_1000, 1, None)).unwrap();
     let served = serve(&config);
     let mut client = driftwatch::proto::v1::ingest_client::IngestClient::connect(format!(
         "http://{}",

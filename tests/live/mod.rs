@@ -30,14 +30,8 @@ pub fn baseline_path() -> PathBuf {
 
 /// A config for the loans model on loopback port 0, with data in
 /// `data_dir`, `window` as TOML (`{ records = 1000 }`), one rule over
-/// `when`, and a webhook notifier posting to `hook` when given.
-pub fn config_toml(
-    data_dir: &Path,
-    window: &str,
-    when: &str,
-    for_windows: u32,
-    hook: Option<&str>,
-) -> String {
+/// `drift_share >= 0.5`, and a webhook notifier posting to `hook` when given.
+pub fn config_toml(data_dir: &Path, window: &str, for_windows: u32, hook: Option<&str>) -> String {
     let notifier = hook.map_or(String::new(), |url| {
         format!("\n[[notifier]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{url}\"\n")
     });
@@ -58,7 +52,7 @@ min_samples = 200
 [[rule]]
 name = "loans-drift"
 model = "loans"
-when = "{when}"
+when = "drift_share >= 0.5"
 for_windows = {for_windows}
 severity = "critical"
 notify = {notify}
