@@ -1,14 +1,15 @@
 //! What the daemon's integration tests share: a config for the bundled
 //! loans example, live traffic made of the example's own reference rows
-//! (drifted on demand), a real HTTP receiver for notifications, and plain
+//! (drifted on demand), a real HTTP receiver for notifications
+//! (`receiver`), a real Prometheus Alertmanager (`alertmanager`), and plain
 //! HTTP/1.0 scrapes of the daemon's endpoints.
 #![allow(dead_code)]
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+pub mod alertmanager;
+pub mod receiver;
+
+pub use receiver::Receiver;
+
 use driftwatch::baseline::Baseline;
 use driftwatch::config;
 use driftwatch::daemon::{Daemon, DaemonOptions};
@@ -19,7 +20,6 @@ use serde_json::Value as Json;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
@@ -221,68 +221,4 @@ pub fn latest_report(addr: SocketAddr) -> Json {
     let (status, body) = get(addr, "/api/v1/models/loans/report");
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).expect("a JSON report")
-}
-
-/// One request a [`Receiver`] got.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub headers: HeaderMap,
-    pub body: Json,
-}
-
-/// A real HTTP server on loopback that records every POST it receives and
-/// answers 200.
-#[derive(Clone)]
-pub struct Receiver {
-    pub addr: SocketAddr,
-    got: Arc<Mutex<Vec<Delivery>>>,
-}
-
-impl Receiver {
-    /// Starts the receiver on a free port.
-    pub async fn start() -> Receiver {
-        let got: Arc<Mutex<Vec<Delivery>>> = Arc::default();
-        let app = Router::new()
-            .route("/hook", post(record))
-            .with_state(Arc::clone(&got));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { addr, got }
-    }
-
-    /// The URL notifications go to.
-    pub fn url(&self) -> String {
-        format!("http://{}/hook", self.addr)
-    }
-
-    /// What was received so far.
-    pub fn deliveries(&self) -> Vec<Delivery> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// Waits until `n` deliveries have arrived, for up to 20 s.
-    pub async fn wait_for(&self, n: usize) -> Vec<Delivery> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.deliveries().len() < n {
-            assert!(
-                Instant::now() < deadline,
-                "got {:?}, expected {n} deliveries",
-                self.deliveries()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.deliveries()
-    }
-}
-
-async fn record(
-    State(got): State<Arc<Mutex<Vec<Delivery>>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let body = serde_json::from_slice(&body)
-        .unwrap_or(Json::String(String::from_utf8_lossy(&body).into()));
-    got.lock().unwrap().push(Delivery { headers, body });
-    StatusCode::OK
 }
