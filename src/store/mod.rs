@@ -1,13 +1,22 @@
-//! Persistence in the data directory: what must survive a restart. Today
-//! that is each model's open window (`windows/<model>.json`), written at
-//! checkpoints and at shutdown and read back at start, so a restart loses no
-//! accepted record.
+//! Persistence in the data directory: what must survive a restart. Each
+//! model's open window (`windows/<model>.json`) is written at checkpoints
+//! and at shutdown and read back at start, so a restart loses no accepted
+//! record. Everything that must survive a crash the moment it is decided —
+//! alert state, the notification outbox, report and transition history —
+//! lives in a SQLite database, `driftwatch.db` (see [`db`]).
 //!
 //! A file is written whole or not at all: to a temporary file in the same
 //! directory, flushed to disk, then renamed over the old one. A snapshot
 //! that cannot be read, or that belongs to another baseline, is moved aside
 //! (`*.json.unusable`) rather than deleted, and the model starts on an empty
 //! window.
+
+pub mod db;
+
+pub use db::{
+    Commit, Db, NewOutboxEntry, NewReport, NewTransition, OutboxEntry, OutboxStats, StoredReport,
+    StoredTransition,
+};
 
 use crate::window::LiveWindow;
 use serde::{Deserialize, Serialize};
@@ -27,6 +36,18 @@ pub enum StoreError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path}: not a window snapshot this build can read: {reason}")]
     Unreadable { path: PathBuf, reason: String },
+    /// A SQLite call on the database failed while `doing` something
+    /// ("append to the outbox").
+    #[error("{path}: cannot {doing}: {source}")]
+    Db {
+        path: PathBuf,
+        doing: &'static str,
+        source: rusqlite::Error,
+    },
+    /// The database exists but this build cannot use it (a newer schema, no
+    /// write-ahead log).
+    #[error("{path}: {reason}")]
+    DbUnusable { path: PathBuf, reason: String },
 }
 
 /// The window snapshots of a data directory.
