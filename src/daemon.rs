@@ -14,16 +14,17 @@
 //! accepted record is lost), pending deliveries are tried until a deadline,
 //! and the HTTP listener goes last.
 
-use crate::alert::AlertEngine;
+use crate::alerting::{ActiveAlerts, Alerting};
 use crate::config::Config;
-use crate::detect::{DetectOptions, WindowReport, planned_tests};
+use crate::detect::{DetectOptions, planned_tests};
 use crate::http::{HttpState, router};
 use crate::ingest::service::IngestService;
 use crate::metrics::Metrics;
-use crate::notify::{Dispatcher, NotifyError, RetryPolicy};
+use crate::notify::NotifyError;
 use crate::pipeline::{ModelPipeline, window_limits};
 use crate::proto::v1::FILE_DESCRIPTOR_SET;
 use crate::proto::v1::ingest_server::IngestServer;
+use crate::store::db::Db;
 use crate::store::{StoreError, WindowStore};
 use crate::window::{LiveWindow, WindowShape};
 use chrono::Utc;
@@ -97,8 +98,10 @@ impl Daemon {
     /// serving. Must be called within a tokio runtime.
     pub async fn start(config: Config, options: DaemonOptions) -> Result<Daemon, DaemonError> {
         let store = WindowStore::open(&config.server.data_dir)?;
+        let db = Db::open(&config.server.data_dir)?;
         let metrics = Metrics::new();
         declare_series(&config, &metrics);
+        let (alerting, active) = Alerting::start(&config, db.clone(), metrics.clone()).await?;
         let (reports_tx, reports) = mpsc::channel(16);
         let mut models = BTreeMap::new();
         let mut evaluators = Vec::new();
@@ -119,20 +122,24 @@ impl Daemon {
         let ready = Arc::new(AtomicBool::new(false));
         let running = Running {
             grpc: serve_grpc(grpc, &config, &models, stopping.clone()).await,
-            http: serve_http(http, &models, &metrics, &ready, stopping.clone()),
+            http: serve_http(
+                http,
+                Web {
+                    models: &models,
+                    metrics: &metrics,
+                    ready: &ready,
+                    db: &db,
+                    active,
+                },
+                stopping.clone(),
+            ),
             ticker: tokio::spawn(tick(
                 Arc::clone(&models),
                 store.clone(),
                 options.clone(),
                 stopping.clone(),
             )),
-            alerting: tokio::spawn(alerting(
-                reports,
-                AlertEngine::new(&config.rules),
-                Dispatcher::start(&config.notifiers, metrics.clone(), RetryPolicy::default())?,
-                metrics.clone(),
-                options.drain_deadline,
-            )),
+            alerting: tokio::spawn(alerting.run(reports, options.drain_deadline)),
             evaluators,
             models,
             store,
@@ -352,17 +359,26 @@ async fn serve_grpc(
     tokio::spawn(server)
 }
 
+/// What the HTTP endpoints read.
+struct Web<'a> {
+    models: &'a Models,
+    metrics: &'a Metrics,
+    ready: &'a Arc<AtomicBool>,
+    db: &'a Db,
+    active: ActiveAlerts,
+}
+
 fn serve_http(
     listener: TcpListener,
-    models: &Models,
-    metrics: &Metrics,
-    ready: &Arc<AtomicBool>,
+    web: Web<'_>,
     stopping: watch::Receiver<bool>,
 ) -> JoinHandle<std::io::Result<()>> {
     let state = HttpState {
-        models: Arc::clone(models),
-        metrics: metrics.clone(),
-        ready: Arc::clone(ready),
+        models: Arc::clone(web.models),
+        metrics: web.metrics.clone(),
+        ready: Arc::clone(web.ready),
+        db: web.db.clone(),
+        active: web.active,
     };
     let mut stopping = stopping;
     tokio::spawn(async move {
@@ -399,39 +415,6 @@ async fn tick(
             () = stopped(&mut stopping) => return,
         }
     }
-}
-
-/// Runs every window report through the alert rules and hands each
-/// transition to the notifiers, until every evaluator has ended; then
-/// tries the deliveries still pending until `deadline`.
-async fn alerting(
-    mut reports: mpsc::Receiver<Arc<WindowReport>>,
-    mut engine: AlertEngine,
-    dispatcher: Dispatcher,
-    metrics: Metrics,
-    drain: Duration,
-) {
-    while let Some(report) = reports.recv().await {
-        for transition in engine.evaluate(&report) {
-            tracing::info!(
-                rule = %transition.rule,
-                model = %transition.model,
-                status = transition.status.as_str(),
-                severity = transition.severity.as_str(),
-                "alert {}", transition.status.as_str()
-            );
-            dispatcher.dispatch(&transition);
-        }
-        for (model, rule, severity, firing) in engine.states() {
-            metrics
-                .alert_firing
-                .with_label_values(&[model, rule, severity.as_str()])
-                .set(i64::from(firing));
-        }
-    }
-    dispatcher
-        .shutdown(tokio::time::Instant::now() + drain)
-        .await;
 }
 
 /// Resolves once shutdown has begun.

@@ -3,17 +3,26 @@
 //! listeners bound), and the JSON API: `/api/v1/models` (every model, its
 //! baseline and open window) and `/api/v1/models/{model}/report` (the
 //! latest window's report, the same JSON as `driftwatch report --json` plus
-//! the window's span). Errors are JSON `{"error": "..."}` documents.
+//! the window's span), `/api/v1/models/{model}/history?since=…&limit=…`
+//! (stored window reports and alert transitions, oldest first) and
+//! `/api/v1/alerts` (the pending and firing alerts). Errors are JSON
+//! `{"error": "..."}` documents.
 
+use crate::alerting::ActiveAlerts;
 use crate::config::Window;
+use crate::config::duration::parse_duration;
 use crate::metrics::Metrics;
 use crate::pipeline::ModelPipeline;
+use crate::store::db::{Db, blocking};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,7 +35,18 @@ pub struct HttpState {
     pub metrics: Metrics,
     /// True once the daemon serves on both listeners.
     pub ready: Arc<AtomicBool>,
+    /// Report history and alert transitions.
+    pub db: Db,
+    /// The pending and firing alerts.
+    pub active: ActiveAlerts,
 }
+
+/// History served when `since` is left out: the last day.
+const DEFAULT_SINCE: TimeDelta = TimeDelta::days(1);
+/// Reports (and transitions) in one history answer when `limit` is left out.
+const DEFAULT_LIMIT: usize = 1000;
+/// The most a `limit` may ask for.
+const MAX_LIMIT: usize = 10_000;
 
 /// The routes, ready to serve.
 pub fn router(state: HttpState) -> Router {
@@ -36,6 +56,8 @@ pub fn router(state: HttpState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/v1/models", get(models))
         .route("/api/v1/models/{model}/report", get(report))
+        .route("/api/v1/models/{model}/history", get(history))
+        .route("/api/v1/alerts", get(alerts))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -93,16 +115,21 @@ fn describe(model: &ModelPipeline) -> Value {
     })
 }
 
+/// The answer for a model that is not monitored.
+fn unknown_model(state: &HttpState, name: &str) -> Response {
+    let known: Vec<&str> = state.models.keys().map(String::as_str).collect();
+    error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "unknown model {name:?}: this daemon monitors {}",
+            known.join(", ")
+        ),
+    )
+}
+
 async fn report(State(state): State<HttpState>, Path(name): Path<String>) -> Response {
     let Some(model) = state.models.get(&name) else {
-        let known: Vec<&str> = state.models.keys().map(String::as_str).collect();
-        return error(
-            StatusCode::NOT_FOUND,
-            format!(
-                "unknown model {name:?}: this daemon monitors {}",
-                known.join(", ")
-            ),
-        );
+        return unknown_model(&state, &name);
     };
     match model.latest() {
         Some(report) => Json(&*report).into_response(),
@@ -116,6 +143,78 @@ async fn report(State(state): State<HttpState>, Path(name): Path<String>) -> Res
             )
         }
     }
+}
+
+/// `?since=…&limit=…` of a history request.
+#[derive(Deserialize)]
+struct HistoryQuery {
+    /// An RFC 3339 time, or a duration back from now (`1h`, `7d`).
+    since: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn history(
+    State(state): State<HttpState>,
+    Path(name): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Response {
+    if !state.models.contains_key(&name) {
+        return unknown_model(&state, &name);
+    }
+    let since = match query.since.as_deref().map(since) {
+        None => Utc::now() - DEFAULT_SINCE,
+        Some(Ok(since)) => since,
+        Some(Err(message)) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        let message = format!("limit: expected 1 to {MAX_LIMIT}, got {limit}");
+        return error(StatusCode::BAD_REQUEST, message);
+    }
+    let db = state.db.clone();
+    let model = name.clone();
+    let read = blocking(move || {
+        let reports = db.reports_since(&model, since, limit)?;
+        let transitions = db.transitions_since(Some(&model), since, limit)?;
+        Ok((reports, transitions))
+    })
+    .await;
+    match read {
+        Ok((reports, transitions)) => Json(json!({
+            "model": name,
+            "since": since,
+            "reports": raw(reports.iter().map(|r| r.json.as_str())),
+            "transitions": raw(transitions.iter().map(|t| t.json.as_str())),
+        }))
+        .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `since` as a time: RFC 3339, or a duration before now.
+fn since(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let back = parse_duration(text).map_err(|_| {
+        format!("since: expected an RFC 3339 time (2026-01-01T00:00:00Z) or a duration such as 1h or 7d, got {text:?}")
+    })?;
+    let back = TimeDelta::from_std(back).unwrap_or(TimeDelta::MAX);
+    Ok(Utc::now()
+        .checked_sub_signed(back)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC))
+}
+
+/// Stored JSON documents, as they are.
+fn raw<'a>(documents: impl Iterator<Item = &'a str>) -> Vec<Box<RawValue>> {
+    documents
+        .filter_map(|d| RawValue::from_string(d.to_owned()).ok())
+        .collect()
+}
+
+async fn alerts(State(state): State<HttpState>) -> Json<Value> {
+    let active = state.active.borrow().clone();
+    Json(json!({ "alerts": active }))
 }
 
 fn error(status: StatusCode, message: String) -> Response {

@@ -10,17 +10,21 @@
 //! The daemon adds: `config` (its typed configuration), `proto` (the
 //! generated wire contract) ← `ingest` (validation of live batches, and the
 //! tonic service) ← `window` (bounded live windows) ← `pipeline` (one
-//! model's path from a batch to a window report) ← `alert` (rules and their
-//! firing state) ← `notify` (delivery to Slack, webhooks and Alertmanager);
-//! `metrics` (the Prometheus registry), `http` (metrics, health and the
-//! report API), `store` (window snapshots in the data directory), and
-//! `daemon` (wiring and shutdown). `traffic` makes synthetic records for
+//! model's path from a batch to a window report) ← `alert` (rules, their
+//! firing state and notification groups) ← `notify` (the durable outbox's
+//! delivery to Slack, webhooks, retraining webhooks and Alertmanager) ←
+//! `alerting` (the task that commits a window's alerts and notifications
+//! together); `metrics` (the Prometheus registry), `http` (metrics, health,
+//! the report, history and alerts API), `store` (window snapshots, and the
+//! SQLite database of alert state, outbox and history), and `daemon`
+//! (wiring and shutdown). `traffic` makes synthetic records for
 //! any model from its baseline; `loadgen` sends them to a running daemon,
 //! and `demo` shows the whole path on loopback.
 
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod alerting;
 pub mod baseline;
 pub mod config;
 pub mod daemon;

@@ -28,6 +28,10 @@ pub const REJECTION_REASONS: [&str; 7] = [
 /// `driftwatch_notifications_total`.
 pub const NOTIFICATION_OUTCOMES: [&str; 3] = ["delivered", "retried", "failed"];
 
+/// Why a notification was given up: the `reason` label of
+/// `driftwatch_notification_failures_total`.
+pub const NOTIFICATION_FAILURES: [&str; 3] = ["rejected", "notifier_removed", "unreadable"];
+
 /// Every metric, registered in one registry.
 #[derive(Clone)]
 pub struct Metrics {
@@ -58,6 +62,12 @@ pub struct Metrics {
     pub alert_firing: IntGaugeVec,
     /// Delivery attempts, by notifier and outcome.
     pub notifications_total: IntCounterVec,
+    /// Notifications given up, by notifier and reason.
+    pub notification_failures_total: IntCounterVec,
+    /// Notifications waiting in the outbox, by notifier.
+    pub outbox_depth: IntGaugeVec,
+    /// Age of the oldest notification waiting in the outbox (0 when none).
+    pub outbox_oldest_age_seconds: GaugeVec,
 }
 
 impl Metrics {
@@ -137,8 +147,23 @@ impl Metrics {
             ),
             notifications_total: counter(
                 "driftwatch_notifications_total",
-                "Notification delivery attempts, by outcome.",
+                "Notification delivery attempts, by outcome: delivered, retried (failed, to be retried) or failed (given up).",
                 &["notifier", "outcome"],
+            ),
+            notification_failures_total: counter(
+                "driftwatch_notification_failures_total",
+                "Notifications given up undelivered, by reason.",
+                &["notifier", "reason"],
+            ),
+            outbox_depth: int_gauge(
+                "driftwatch_outbox_depth",
+                "Notifications waiting in the durable outbox.",
+                &["notifier"],
+            ),
+            outbox_oldest_age_seconds: gauge(
+                "driftwatch_outbox_oldest_age_seconds",
+                "Seconds since the oldest notification waiting in the outbox was made (0 when none waits).",
+                &["notifier"],
             ),
             registry,
         }
@@ -193,6 +218,14 @@ impl Metrics {
             self.notifications_total
                 .with_label_values(&[notifier, outcome]);
         }
+        for reason in NOTIFICATION_FAILURES {
+            self.notification_failures_total
+                .with_label_values(&[notifier, reason]);
+        }
+        self.outbox_depth.with_label_values(&[notifier]).set(0);
+        self.outbox_oldest_age_seconds
+            .with_label_values(&[notifier])
+            .set(0.0);
     }
 
     /// Every series in the Prometheus text exposition format.

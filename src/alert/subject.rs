@@ -1,29 +1,94 @@
-//! Reading a rule's subject from a report, and naming a feature's tests the
-//! way rules and alerts name them (`column`, or `column:descriptor` for a
-//! text descriptor).
+//! Reading a rule's subject from a report, alert by alert, and naming a
+//! feature's tests the way rules and alerts name them (`column`, or
+//! `column:descriptor` for a text descriptor).
+//!
+//! A window rule has one alert, keyed `""`; a feature rule one per feature
+//! it watches, keyed by the feature's name. An alert the report cannot say
+//! anything of (see [`crate::alert`]) is left out of the readings.
 
-use crate::config::Subject;
-use crate::detect::{FeatureReport, Report, Status, TestName, TestReport};
+use super::state::Reading;
+use crate::config::condition::EVERY_FEATURE;
+use crate::config::{Condition, RuleConfig, Scope, Subject};
+use crate::detect::{FeatureReport, Report, Status, TestReport};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-/// The subject's value in the report, or `None` when the report cannot
-/// say (see the module documentation of [`crate::alert`]).
-pub(super) fn observe(subject: &Subject, report: &Report) -> Option<f64> {
+/// The key of a window rule's one alert.
+pub(super) const WINDOW_ALERT: &str = "";
+
+/// Each alert of `rule` that the report can judge, with its reading. The
+/// exit condition is read on the same feature as `when` (a window rule's
+/// `resolve_when` may name another feature: it is read wherever it is).
+pub(super) fn readings(rule: &RuleConfig, report: &Report) -> BTreeMap<String, Reading> {
+    let exits = rule.resolve_when.as_ref().map(|c| observe(c, report));
+    let window_rule = rule.scope == Scope::Window;
+    observe(&rule.when, report)
+        .into_iter()
+        .map(|(feature, observed)| {
+            let breached = rule.when.holds(observed);
+            let clean = match (&exits, &rule.resolve_when) {
+                (Some(exits), Some(exit)) => {
+                    let value = match window_rule {
+                        true => exits.values().next(),
+                        false => exits.get(&feature),
+                    };
+                    value.is_some_and(|v| exit.holds(*v))
+                }
+                _ => !breached,
+            };
+            let reading = Reading {
+                observed,
+                breached,
+                clean,
+            };
+            // A window rule on one feature's test still has one alert.
+            let key = if window_rule {
+                WINDOW_ALERT.to_owned()
+            } else {
+                feature
+            };
+            (key, reading)
+        })
+        .collect()
+}
+
+/// The condition's subject in the report, by alert key.
+fn observe(condition: &Condition, report: &Report) -> BTreeMap<String, f64> {
     let judged = report.evaluated_features > 0;
-    match subject {
-        Subject::DriftShare => judged.then_some(report.drift_share),
-        Subject::DriftedFeatures => judged.then_some(report.drifted_features as f64),
-        Subject::Statistic { feature, test } => find_test(report, feature, *test)?.statistic,
-        Subject::PValue { feature, test } => find_test(report, feature, *test)?.p_value,
+    let window = |v: f64| BTreeMap::from([(WINDOW_ALERT.to_owned(), v)]);
+    match &condition.subject {
+        Subject::DriftShare if judged => window(report.drift_share),
+        Subject::DriftedFeatures if judged => window(report.drifted_features as f64),
+        Subject::DriftShare | Subject::DriftedFeatures => BTreeMap::new(),
+        Subject::Statistic { feature, test } => by_feature(report, feature, |t| {
+            (t.test == *test).then_some(t.statistic).flatten()
+        }),
+        Subject::PValue { feature, test } => by_feature(report, feature, |t| {
+            (t.test == *test).then_some(t.p_value).flatten()
+        }),
+        Subject::Drifted { feature } => by_feature(report, feature, |t| {
+            t.decisive
+                .then_some(t.drifted)
+                .flatten()
+                .map(|d| f64::from(u8::from(d)))
+        }),
     }
 }
 
-/// The test `test` on the feature (or text descriptor) named `feature`,
-/// when that feature was judged.
-fn find_test<'r>(report: &'r Report, feature: &str, test: TestName) -> Option<&'r TestReport> {
+/// `value` of each judged test of `feature` (every feature for `*`) that
+/// has one, finite, keyed by the feature's name.
+fn by_feature(
+    report: &Report,
+    feature: &str,
+    value: impl Fn(&TestReport) -> Option<f64>,
+) -> BTreeMap<String, f64> {
     judged_tests(report)
-        .find(|(f, t)| t.test == test && names(f, t, feature))
-        .map(|(_, t)| t)
+        .filter(|(f, t)| feature == EVERY_FEATURE || names(f, t, feature))
+        .filter_map(|(f, t)| {
+            let v = value(t).filter(|v| v.is_finite())?;
+            Some((name(f, t).into_owned(), v))
+        })
+        .collect()
 }
 
 /// Every test of every judged feature, with its feature.
@@ -33,6 +98,7 @@ pub(super) fn judged_tests(report: &Report) -> impl Iterator<Item = (&FeatureRep
         .iter()
         .filter(|f| f.status == Status::Ok)
         .flat_map(|f| f.tests.iter().map(move |t| (f, t)))
+        .filter(|(_, t)| t.error.is_none())
 }
 
 /// The name of what a test measured: the feature's, or

@@ -1,20 +1,44 @@
 use super::*;
+use crate::config::{Condition, FeatureSelector, Scope};
 use crate::detect::{FeatureReport, Report, Status, TestName, TestReport, WindowSpan};
 use crate::schema::Kind;
-use chrono::TimeZone;
+use chrono::{TimeZone, Utc};
+use std::time::Duration;
 
-fn rule(name: &str, when: &str, for_windows: u32) -> RuleConfig {
+pub(super) fn rule(name: &str, when: &str, for_windows: u32) -> RuleConfig {
     RuleConfig {
         name: name.into(),
         model: "loans".into(),
+        scope: Scope::Window,
         when: when.parse().unwrap(),
+        resolve_when: None,
         for_windows,
+        keep_firing_for_windows: 0,
+        repeat_interval: Duration::from_secs(4 * 3600),
+        group_wait: Duration::ZERO,
+        group_interval: Duration::ZERO,
         severity: Severity::Critical,
         notify: vec!["slack".into(), "hook".into()],
     }
 }
 
-fn test(test: TestName, statistic: f64, p_value: Option<f64>, threshold: f64) -> TestReport {
+/// A rule with one alert per feature, on `when` written without the feature.
+pub(super) fn feature_rule(name: &str, when: &str) -> RuleConfig {
+    RuleConfig {
+        scope: Scope::Feature(FeatureSelector::Every),
+        when: Condition::for_feature(when, "*").unwrap(),
+        group_wait: Duration::from_secs(30),
+        group_interval: Duration::from_secs(300),
+        ..rule(name, "drift_share >= 0.5", 1)
+    }
+}
+
+pub(super) fn test(
+    test: TestName,
+    statistic: f64,
+    p_value: Option<f64>,
+    threshold: f64,
+) -> TestReport {
     let drifted = match p_value {
         Some(p) => p < threshold,
         None => statistic >= threshold,
@@ -32,7 +56,7 @@ fn test(test: TestName, statistic: f64, p_value: Option<f64>, threshold: f64) ->
     }
 }
 
-fn feature(name: &str, tests: Vec<TestReport>) -> FeatureReport {
+pub(super) fn feature(name: &str, tests: Vec<TestReport>) -> FeatureReport {
     let drifted = tests.iter().any(|t| t.drifted == Some(true));
     FeatureReport {
         name: name.into(),
@@ -55,7 +79,7 @@ fn insufficient(name: &str) -> FeatureReport {
 }
 
 /// Window `n` (closing at minute `n`) of model `loans`.
-fn window(n: u32, features: Vec<FeatureReport>) -> WindowReport {
+pub(super) fn window(n: u32, features: Vec<FeatureReport>) -> WindowReport {
     let evaluated = features.iter().filter(|f| f.drifted.is_some()).count() as u64;
     let drifted = features.iter().filter(|f| f.drifted == Some(true)).count() as u64;
     let minute = |m: u32| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).unwrap();
@@ -85,7 +109,7 @@ fn window(n: u32, features: Vec<FeatureReport>) -> WindowReport {
 }
 
 /// A window in which `income`'s PSI is `psi` (threshold 0.2).
-fn psi(n: u32, psi: f64) -> WindowReport {
+pub(super) fn psi(n: u32, psi: f64) -> WindowReport {
     window(
         n,
         vec![feature("income", vec![test(TestName::Psi, psi, None, 0.2)])],
@@ -272,4 +296,102 @@ fn serializes_as_the_webhook_body() {
     assert_eq!(json["features"][0]["test"], "psi");
     assert!(json.get("ended_at").is_none());
     assert!(json.get("notifiers").is_none());
+    assert_eq!(json["summary"]["drifted_features"], 1);
+    let back: Transition = serde_json::from_value(json).unwrap();
+    assert_eq!(
+        Transition {
+            notifiers: fired[0].notifiers.clone(),
+            ..back
+        },
+        fired[0]
+    );
+}
+
+#[test]
+fn keep_firing_for_windows_rides_out_clean_windows() {
+    let mut keep = rule("r", "feature.income.psi > 0.3", 1);
+    keep.keep_firing_for_windows = 2;
+    let mut engine = AlertEngine::new(&[keep]);
+    let mut told = Vec::new();
+    // Flapping: breach, clean, breach, clean, clean, clean.
+    for (n, value) in [0.9, 0.1, 0.9, 0.1, 0.1, 0.1].into_iter().enumerate() {
+        told.extend(statuses(&engine.evaluate(&psi(n as u32 + 1, value))));
+    }
+    assert_eq!(told, [AlertStatus::Firing, AlertStatus::Resolved]);
+    assert_eq!(firing(&engine), [false]);
+}
+
+#[test]
+fn resolve_when_is_a_separate_exit_threshold() {
+    let mut hysteresis = rule("r", "feature.income.psi > 0.3", 1);
+    hysteresis.resolve_when = Some("feature.income.psi < 0.1".parse().unwrap());
+    let mut engine = AlertEngine::new(&[hysteresis]);
+    assert_eq!(
+        statuses(&engine.evaluate(&psi(1, 0.5))),
+        [AlertStatus::Firing]
+    );
+    // Below the firing threshold but above the exit one: still firing.
+    assert!(engine.evaluate(&psi(2, 0.2)).is_empty());
+    assert_eq!(firing(&engine), [true]);
+    let resolved = engine.evaluate(&psi(3, 0.05));
+    assert_eq!(statuses(&resolved), [AlertStatus::Resolved]);
+    assert_eq!(resolved[0].observed, 0.05);
+}
+
+#[test]
+fn a_feature_rule_has_one_alert_per_feature() {
+    let mut engine = AlertEngine::new(&[feature_rule("each", "drifted")]);
+    let report = |n, a: f64, b: f64| {
+        window(
+            n,
+            vec![
+                feature("a", vec![test(TestName::Psi, a, None, 0.2)]),
+                feature("b", vec![test(TestName::Psi, b, None, 0.2)]),
+                insufficient("c"),
+            ],
+        )
+    };
+    let fired = engine.evaluate(&report(1, 0.5, 0.6));
+    let features: Vec<_> = fired.iter().map(|t| t.feature.as_deref()).collect();
+    assert_eq!(features, [Some("a"), Some("b")]);
+    assert_eq!(fired[0].features.len(), 1);
+    assert_ne!(fired[0].idempotency_key, fired[1].idempotency_key);
+    let resolved = engine.evaluate(&report(2, 0.1, 0.6));
+    assert_eq!(statuses(&resolved), [AlertStatus::Resolved]);
+    assert_eq!(resolved[0].feature.as_deref(), Some("a"));
+    let active: Vec<_> = engine.active().into_iter().map(|a| a.feature).collect();
+    assert_eq!(active, [Some("b".to_owned())]);
+}
+
+#[test]
+fn a_feature_rule_reads_its_test_on_each_feature() {
+    let mut engine = AlertEngine::new(&[feature_rule("psi", "psi > 0.4")]);
+    let fired = engine.evaluate(&window(
+        1,
+        vec![
+            feature("a", vec![test(TestName::Psi, 0.3, None, 0.2)]),
+            feature("b", vec![test(TestName::Psi, 0.5, None, 0.2)]),
+        ],
+    ));
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].feature.as_deref(), Some("b"));
+    assert_eq!(fired[0].condition, "feature.*.psi > 0.4");
+}
+
+#[test]
+fn states_survive_save_and_restore() {
+    let rules = [
+        rule("r", "drift_share >= 0.5", 1),
+        feature_rule("each", "drifted"),
+    ];
+    let mut engine = AlertEngine::new(&rules);
+    assert_eq!(engine.evaluate(&psi(1, 0.9)).len(), 2);
+    let saved = engine.save("loans");
+    let mut restarted = AlertEngine::new(&rules);
+    restarted.restore("loans", &saved).unwrap();
+    assert_eq!(restarted.active(), engine.active());
+    // Still firing after the restart: no second announcement.
+    assert!(restarted.evaluate(&psi(2, 0.9)).is_empty());
+    assert_eq!(statuses(&restarted.evaluate(&psi(3, 0.1))).len(), 2);
+    assert!(restarted.restore("loans", "not json").is_err());
 }

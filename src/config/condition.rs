@@ -6,6 +6,7 @@
 //!            | "drifted_features"                   how many features drifted
 //!            | "feature." name "." test             the test's statistic on that feature
 //!            | "feature." name "." test ".p_value"  the test's p-value (p-value tests only)
+//!            | "feature." name ".drifted"           1 when its deciding test drifted, else 0
 //! op        := ">=" | ">" | "<=" | "<" | "=="
 //! number    := a finite decimal number (`0.5`, `3`, `1e-3`)
 //! ```
@@ -17,6 +18,11 @@
 //! (`feature.notes:length.ks`), as in the report. Spaces around the
 //! operator are optional. Whether the feature exists and the test applies to
 //! it is checked against the model's baseline during validation.
+//!
+//! A feature rule (`feature = "*"` or a name) writes its `when` without the
+//! feature — `psi > 0.2`, `ks.p_value < 0.01`, or `drifted` (its default) —
+//! and [`Condition::for_feature`] puts the rule's feature in; `*` stands
+//! for each feature in turn.
 
 use crate::detect::TestName;
 use std::fmt;
@@ -44,15 +50,30 @@ pub enum Subject {
     Statistic { feature: String, test: TestName },
     /// A test's p-value on one feature.
     PValue { feature: String, test: TestName },
+    /// 1 when the feature's deciding test drifted, else 0.
+    Drifted { feature: String },
 }
 
+/// The feature name that stands for each feature in a feature rule.
+pub const EVERY_FEATURE: &str = "*";
+
 impl Subject {
-    /// The feature the subject reads, if it reads one.
+    /// The feature and test the subject reads, if it reads a test.
     pub fn feature(&self) -> Option<(&str, TestName)> {
         match self {
             Subject::Statistic { feature, test } | Subject::PValue { feature, test } => {
                 Some((feature, *test))
             }
+            Subject::DriftShare | Subject::DriftedFeatures | Subject::Drifted { .. } => None,
+        }
+    }
+
+    /// The feature the subject reads, if it reads one.
+    pub fn feature_name(&self) -> Option<&str> {
+        match self {
+            Subject::Statistic { feature, .. }
+            | Subject::PValue { feature, .. }
+            | Subject::Drifted { feature } => Some(feature),
             Subject::DriftShare | Subject::DriftedFeatures => None,
         }
     }
@@ -106,6 +127,31 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// A feature rule's condition, written without its feature (`psi >
+    /// 0.2`, `ks.p_value < 0.01`, `drifted`), about `feature` (or `*`).
+    pub fn for_feature(text: &str, feature: &str) -> Result<Condition, String> {
+        let text = text.trim();
+        if text == "drifted" {
+            let subject = Subject::Drifted {
+                feature: feature.to_owned(),
+            };
+            return Ok(Condition {
+                subject,
+                op: Op::Eq,
+                value: 1.0,
+            });
+        }
+        if text.starts_with("feature.") || text.starts_with("drift") {
+            return Err(format!(
+                "a feature rule's condition names a test of its feature ({feature}): \
+                 expected \"drifted\", \"TEST OP NUMBER\" or \"TEST.p_value OP NUMBER\", got {text:?}"
+            ));
+        }
+        format!("feature.{feature}.{text}").parse()
+    }
+}
+
 impl FromStr for Condition {
     type Err = String;
 
@@ -139,10 +185,14 @@ impl FromStr for Subject {
         let unknown = || {
             format!(
                 "unknown subject {text:?}: expected drift_share, drifted_features, \
-                 feature.<name>.<test> or feature.<name>.<test>.p_value"
+                 feature.<name>.<test>, feature.<name>.<test>.p_value or feature.<name>.drifted"
             )
         };
         let rest = text.strip_prefix("feature.").ok_or_else(unknown)?;
+        if let Some(feature) = rest.strip_suffix(".drifted").filter(|f| !f.is_empty()) {
+            let feature = feature.to_owned();
+            return Ok(Subject::Drifted { feature });
+        }
         let (rest, p_value) = match rest.strip_suffix(".p_value") {
             Some(r) => (r, true),
             None => (rest, false),
@@ -167,6 +217,7 @@ impl fmt::Display for Subject {
             Subject::DriftedFeatures => f.write_str("drifted_features"),
             Subject::Statistic { feature, test } => write!(f, "feature.{feature}.{test}"),
             Subject::PValue { feature, test } => write!(f, "feature.{feature}.{test}.p_value"),
+            Subject::Drifted { feature } => write!(f, "feature.{feature}.drifted"),
         }
     }
 }
@@ -217,6 +268,20 @@ mod tests {
             }
         );
         assert_eq!(c.to_string(), "feature.a.b.ks.p_value < 0.01");
+    }
+
+    #[test]
+    fn feature_rules_write_conditions_without_the_feature() {
+        let c = Condition::for_feature("psi > 0.2", "*").unwrap();
+        assert_eq!(c.to_string(), "feature.*.psi > 0.2");
+        let c = Condition::for_feature("drifted", "income").unwrap();
+        assert_eq!(c.to_string(), "feature.income.drifted == 1");
+        assert_eq!(c.to_string().parse::<Condition>().unwrap(), c);
+        let c = Condition::for_feature("ks.p_value < 0.01", "*").unwrap();
+        assert!(matches!(c.subject, Subject::PValue { .. }));
+        let err = Condition::for_feature("drift_share > 0.5", "*").unwrap_err();
+        assert!(err.contains("names a test of its feature (*)"), "{err}");
+        assert!(Condition::for_feature("feature.a.psi > 1", "*").is_err());
     }
 
     #[test]

@@ -27,6 +27,26 @@ pub const RESERVOIR: i64 = 10_000;
 pub const MAX_NEW_CATEGORIES: i64 = 1_000;
 /// A rule fires on its first breaching window.
 pub const FOR_WINDOWS: i64 = 1;
+/// A rule's firing alert resolves on its first clean window.
+pub const KEEP_FIRING_FOR_WINDOWS: i64 = 0;
+/// A firing alert is announced again every 4 hours, as in Alertmanager.
+pub const REPEAT_INTERVAL: &str = "4h";
+/// A feature rule's new group waits this long for more alerts (Alertmanager's default).
+pub const GROUP_WAIT: &str = "30s";
+/// The least time between two notifications of one group (Alertmanager's default).
+pub const GROUP_INTERVAL: &str = "5m";
+/// The first retry of a failed delivery comes after about this long...
+pub const RETRY_INITIAL: &str = "1s";
+/// ...doubling up to this.
+pub const RETRY_MAX: &str = "60s";
+/// Slack accepts about one message per second per webhook.
+pub const SLACK_MAX_PER_SECOND: f64 = 1.0;
+/// A retraining webhook fires at most once a day per model.
+pub const RETRAIN_MIN_INTERVAL: &str = "24h";
+/// Firing alerts are sent to Alertmanager again every minute (Prometheus's resend delay).
+pub const ALERTMANAGER_RESEND_INTERVAL: &str = "1m";
+/// Window reports and alert transitions are kept 30 days.
+pub const RETENTION: &str = "30d";
 /// A rule's severity when it names none.
 pub const SEVERITY: &str = "warning";
 

@@ -57,6 +57,11 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Bearer token that ingest requires, when set.
     pub auth_token: Option<Secret>,
+    /// Where people reach the HTTP listener, without a trailing slash: the
+    /// base of links in alerts.
+    pub external_url: String,
+    /// How long window reports and alert transitions are kept.
+    pub retention: Duration,
 }
 
 /// One monitored model, validated, with its baseline loaded.
@@ -112,18 +117,67 @@ pub struct RuleConfig {
     pub name: String,
     /// The model it watches (exists in [`Config::models`]).
     pub model: String,
-    /// When a window breaches.
+    /// What it watches: the whole window, or each feature.
+    pub scope: Scope,
+    /// When a window breaches. A feature rule's subject names its feature
+    /// (`*` for each).
     pub when: Condition,
+    /// When a firing alert's window counts as clean; `None`: when `when`
+    /// does not hold.
+    pub resolve_when: Option<Condition>,
     /// Consecutive breaching windows before it fires (≥ 1).
     pub for_windows: u32,
+    /// Clean windows a firing alert keeps firing through; the next clean
+    /// one resolves it.
+    pub keep_firing_for_windows: u32,
+    /// How often a still-firing alert is announced again.
+    pub repeat_interval: Duration,
+    /// How long a new group of alerts waits before its first notification
+    /// (zero for a window rule: it is one alert).
+    pub group_wait: Duration,
+    /// The least time between two notifications of the group (zero for a
+    /// window rule).
+    pub group_interval: Duration,
     /// How loud it is.
     pub severity: Severity,
     /// Notifier names (each exists in [`Config::notifiers`]).
     pub notify: Vec<String>,
 }
 
+/// What a rule's alerts are about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One alert over the whole window (`drift_share`, `drifted_features`).
+    Window,
+    /// One alert per feature: every feature (`feature = "*"`) or the one
+    /// named.
+    Feature(FeatureSelector),
+}
+
+/// Which features a feature rule watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureSelector {
+    /// Each feature and text descriptor, one alert each.
+    Every,
+    /// One feature (or `column:descriptor`).
+    Named(String),
+}
+
+impl FeatureSelector {
+    /// The feature's name, or `*`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FeatureSelector::Every => condition::EVERY_FEATURE,
+            FeatureSelector::Named(name) => name,
+        }
+    }
+}
+
 /// An alert's severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
@@ -150,6 +204,21 @@ pub struct NotifierConfig {
     pub url: Secret,
     /// What to send.
     pub kind: NotifierKind,
+    /// Whether resolved alerts are sent too.
+    pub send_resolved: bool,
+    /// How failed deliveries are retried.
+    pub retry: Retry,
+    /// The least time between two messages (zero: no limit).
+    pub min_gap: Duration,
+}
+
+/// `retry = { initial, max }`: exponential backoff with full jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// The first retry's delay bound; it doubles with each retry.
+    pub initial: Duration,
+    /// The largest delay bound.
+    pub max: Duration,
 }
 
 /// The kind of a notifier and its kind-specific settings.
@@ -158,14 +227,32 @@ pub enum NotifierKind {
     /// A Slack incoming webhook (Block Kit message).
     Slack,
     /// A generic JSON POST.
-    Webhook {
-        /// The body template, when not the default JSON body.
-        body_template: Option<String>,
-        /// Extra headers, name and (secret) value.
-        headers: Vec<(String, Secret)>,
-    },
+    Webhook(Webhook),
     /// Prometheus Alertmanager's API.
-    Alertmanager,
+    Alertmanager {
+        /// How often firing alerts are posted again, so that Alertmanager
+        /// keeps them active.
+        resend_interval: Duration,
+    },
+    /// A retraining webhook: a POST on firing transitions only, at most
+    /// once per `min_interval` per model.
+    Retrain {
+        /// The request.
+        webhook: Webhook,
+        /// The least time between two firings for one model.
+        min_interval: Duration,
+    },
+}
+
+/// What a webhook (or retraining webhook) sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// The body template, when not the default JSON body.
+    pub body_template: Option<String>,
+    /// Extra headers, name and (secret) value.
+    pub headers: Vec<(String, Secret)>,
+    /// The HMAC-SHA256 key of the body's signature header, when set.
+    pub signing_secret: Option<Secret>,
 }
 
 /// One problem in a config: where (the key's path; empty for the whole

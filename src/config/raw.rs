@@ -47,6 +47,11 @@ pub struct RawServer {
     pub grpc_addr: String,
     /// HTTP listener (metrics, health, reports), `IP:PORT`.
     pub http_addr: String,
+    /// The URL people reach the HTTP listener at, for links in alerts;
+    /// `http://<http_addr>` when not set.
+    pub external_url: Option<String>,
+    /// How long window reports and alert transitions are kept.
+    pub retention: String,
     /// Directory for reports, alert state and the outbox; relative to the
     /// config file's directory.
     pub data_dir: PathBuf,
@@ -61,6 +66,8 @@ impl Default for RawServer {
         RawServer {
             grpc_addr: defaults::GRPC_ADDR.to_owned(),
             http_addr: defaults::HTTP_ADDR.to_owned(),
+            external_url: None,
+            retention: defaults::RETENTION.to_owned(),
             data_dir: PathBuf::from(defaults::DATA_DIR),
             auth_token_file: None,
             auth_token_env: None,
@@ -140,11 +147,29 @@ pub struct RawRule {
     pub name: String,
     /// The model whose windows it watches.
     pub model: String,
-    /// The condition, `SUBJECT OP NUMBER` (see [`super::condition`]).
-    pub when: String,
+    /// `"*"` for one alert per feature, or one feature's name; none for a
+    /// rule over the whole window.
+    pub feature: Option<String>,
+    /// The condition, `SUBJECT OP NUMBER` (see [`super::condition`]); a
+    /// feature rule's defaults to `drifted`.
+    pub when: Option<String>,
+    /// The condition under which a firing alert counts a window as clean,
+    /// when not simply `when` failing (an exit threshold).
+    pub resolve_when: Option<String>,
     /// Consecutive breaching windows before it fires.
     #[serde(default = "for_windows")]
     pub for_windows: i64,
+    /// Clean windows a firing alert keeps firing through before it resolves.
+    #[serde(default = "keep_firing_for_windows")]
+    pub keep_firing_for_windows: i64,
+    /// How often a still-firing alert is announced again.
+    #[serde(default = "repeat_interval")]
+    pub repeat_interval: String,
+    /// Feature rules: how long a new group of alerts waits for more before
+    /// its first notification.
+    pub group_wait: Option<String>,
+    /// Feature rules: the least time between two notifications of a group.
+    pub group_interval: Option<String>,
     /// `info`, `warning` or `critical`.
     #[serde(default = "severity")]
     pub severity: String,
@@ -159,7 +184,7 @@ pub struct RawRule {
 pub struct RawNotifier {
     /// The notifier's name, unique; rules refer to it.
     pub name: String,
-    /// `slack`, `webhook` or `alertmanager`.
+    /// `slack`, `webhook`, `alertmanager` or `retrain`.
     pub kind: String,
     /// The URL itself (a secret: it never prints).
     pub url: Option<Secret>,
@@ -169,9 +194,43 @@ pub struct RawNotifier {
     pub url_file: Option<PathBuf>,
     /// Webhook only: the request body template.
     pub body_template: Option<String>,
-    /// Webhook only: extra request headers (values are secrets).
+    /// Webhook and retrain only: extra request headers (values are secrets).
     #[serde(default)]
     pub headers: BTreeMap<String, Secret>,
+    /// Webhook and retrain only: file holding the HMAC-SHA256 signing secret.
+    pub signing_secret_file: Option<PathBuf>,
+    /// Webhook and retrain only: environment variable holding it.
+    pub signing_secret_env: Option<String>,
+    /// Whether resolved alerts are sent too (not for retrain).
+    pub send_resolved: Option<bool>,
+    /// Delivery retries: `{ initial = "1s", max = "60s" }`.
+    #[serde(default)]
+    pub retry: RawRetry,
+    /// Most messages per second (0: no limit); Slack defaults to 1.
+    pub max_per_second: Option<f64>,
+    /// Retrain only: the least time between two firings for one model.
+    pub min_interval: Option<String>,
+    /// Alertmanager only: how often firing alerts are sent again.
+    pub resend_interval: Option<String>,
+}
+
+/// `retry = { initial = "1s", max = "60s" }`: exponential backoff bounds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawRetry {
+    /// The wait before the first retry (before jitter); it doubles.
+    pub initial: String,
+    /// The longest wait between two attempts (before jitter).
+    pub max: String,
+}
+
+impl Default for RawRetry {
+    fn default() -> Self {
+        RawRetry {
+            initial: defaults::RETRY_INITIAL.to_owned(),
+            max: defaults::RETRY_MAX.to_owned(),
+        }
+    }
 }
 
 // serde's `default = "..."` takes a function path: these point it at
@@ -193,6 +252,12 @@ fn max_new_categories() -> i64 {
 }
 fn for_windows() -> i64 {
     defaults::FOR_WINDOWS
+}
+fn keep_firing_for_windows() -> i64 {
+    defaults::KEEP_FIRING_FOR_WINDOWS
+}
+fn repeat_interval() -> String {
+    defaults::REPEAT_INTERVAL.to_owned()
 }
 fn severity() -> String {
     defaults::SEVERITY.to_owned()

@@ -6,6 +6,7 @@
 use super::*;
 use crate::detect::TestName;
 use std::collections::HashMap;
+use std::time::Duration;
 use tempfile::TempDir;
 
 /// The config of the issue, verbatim.
@@ -120,10 +121,11 @@ fn the_issue_example_validates_into_typed_values() {
     assert_eq!(r.notify, ["team-slack", "retrain"]);
     assert_eq!(c.notifiers[0].kind, NotifierKind::Slack);
     assert_eq!(c.notifiers[0].url.expose(), SLACK_URL);
-    let webhook = NotifierKind::Webhook {
+    let webhook = NotifierKind::Webhook(Webhook {
         body_template: None,
         headers: vec![],
-    };
+        signing_secret: None,
+    });
     assert_eq!(c.notifiers[1].kind, webhook);
     assert_eq!(
         c.notifiers[1].url.expose(),
@@ -420,7 +422,7 @@ fn notifier_errors() {
             "kind = \"slack\"\nbody_template = \"{}\"",
         ),
         "notifier[0].body_template",
-        "only webhook notifiers take a body_template; this one is slack",
+        "a slack notifier takes no body_template",
     );
     assert_error(
         &n(
@@ -702,7 +704,11 @@ fn alertmanager_is_a_reserved_kind_with_a_base_url() {
     let env = env_with(&[("SLACK_WEBHOOK_URL", "http://alertmanager:9093")]);
     let dir = config_dir();
     let c = from_toml(&text, &env, dir.path()).unwrap();
-    assert_eq!(c.notifiers[0].kind, NotifierKind::Alertmanager);
+    let resend_interval = Duration::from_secs(60);
+    assert_eq!(
+        c.notifiers[0].kind,
+        NotifierKind::Alertmanager { resend_interval }
+    );
     assert_eq!(c.notifiers[0].url.expose(), "http://alertmanager:9093");
 }
 
@@ -750,5 +756,127 @@ fn a_section_of_the_wrong_shape_says_what_was_expected() {
     assert!(
         e.starts_with("server: invalid type: integer `5`, expected struct RawServer"),
         "{e}"
+    );
+}
+
+#[test]
+fn alerting_defaults_follow_alertmanager() {
+    let c = check(EXAMPLE).unwrap();
+    let r = &c.rules[0];
+    assert_eq!(r.scope, Scope::Window);
+    assert_eq!(
+        (r.keep_firing_for_windows, r.resolve_when.clone()),
+        (0, None)
+    );
+    assert_eq!(r.repeat_interval, Duration::from_secs(4 * 3600));
+    assert_eq!(
+        (r.group_wait, r.group_interval),
+        (Duration::ZERO, Duration::ZERO)
+    );
+    let (slack, hook) = (&c.notifiers[0], &c.notifiers[1]);
+    assert!(slack.send_resolved && hook.send_resolved);
+    let retry = Retry {
+        initial: Duration::from_secs(1),
+        max: Duration::from_secs(60),
+    };
+    assert_eq!((slack.retry, hook.retry), (retry, retry));
+    assert_eq!(slack.min_gap, Duration::from_secs(1), "Slack: 1 message/s");
+    assert_eq!(hook.min_gap, Duration::ZERO);
+    assert_eq!(c.server.retention, Duration::from_secs(30 * 86_400));
+    assert_eq!(c.server.external_url, "http://127.0.0.1:9108");
+}
+
+#[test]
+fn feature_rules_take_a_condition_without_the_feature_and_group() {
+    let text = example_with(
+        "when        = \"drift_share >= 0.5\"",
+        "feature = \"*\"\nwhen = \"psi > 0.2\"\nresolve_when = \"psi < 0.1\"\nkeep_firing_for_windows = 3\ngroup_wait = \"0s\"",
+    );
+    let c = check(&text).unwrap();
+    let r = &c.rules[0];
+    assert_eq!(r.scope, Scope::Feature(FeatureSelector::Every));
+    assert_eq!(r.when.to_string(), "feature.*.psi > 0.2");
+    assert_eq!(
+        r.resolve_when.as_ref().unwrap().to_string(),
+        "feature.*.psi < 0.1"
+    );
+    assert_eq!(r.keep_firing_for_windows, 3);
+    assert_eq!(
+        (r.group_wait, r.group_interval),
+        (Duration::ZERO, Duration::from_secs(300))
+    );
+    let drifted = example_with(
+        "when        = \"drift_share >= 0.5\"",
+        "feature = \"income\"",
+    );
+    let c = check(&drifted).unwrap();
+    assert_eq!(c.rules[0].when.to_string(), "feature.income.drifted == 1");
+}
+
+#[test]
+fn alerting_mistakes_name_the_key() {
+    let rule_with =
+        |line: &str| example_with("for_windows = 2 ", &format!("{line}\nfor_windows = 2 "));
+    assert_error(
+        &rule_with("group_wait = \"1m\""),
+        "rule[0].group_wait",
+        "feature rule",
+    );
+    assert_error(
+        &rule_with("repeat_interval = \"soon\""),
+        "rule[0].repeat_interval",
+        "expected a duration",
+    );
+    assert_error(
+        &rule_with("keep_firing_for_windows = -1"),
+        "rule[0].keep_firing_for_windows",
+        "≥ 0",
+    );
+    assert_error(
+        &rule_with("resolve_when = \"feature.*.psi < 0.1\""),
+        "rule[0].resolve_when",
+        "feature rule",
+    );
+    let unknown = example_with("when        = \"drift_share >= 0.5\"", "feature = \"nope\"");
+    assert_error(&unknown, "rule[0].when", "no feature \"nope\"");
+    let window_rule = example_with("when        = \"drift_share >= 0.5\"", "");
+    assert_error(&window_rule, "rule[0].when", "needs a condition");
+    let hook_with = |line: &str| format!("{EXAMPLE}{line}\n");
+    assert_error(
+        &hook_with("retry = { initial = \"1m\", max = \"1s\" }"),
+        "notifier[1].retry",
+        "longer than max",
+    );
+    assert_error(
+        &hook_with("max_per_second = -1.0"),
+        "notifier[1].max_per_second",
+        "> 0",
+    );
+    assert_error(
+        &hook_with("min_interval = \"1h\""),
+        "notifier[1].min_interval",
+        "a webhook notifier takes no min_interval",
+    );
+    assert_error(
+        &hook_with("signing_secret_env = \"NOPE\""),
+        "notifier[1].signing_secret_env",
+        "NOPE is not set",
+    );
+}
+
+#[test]
+fn retrain_notifiers_fire_once_per_min_interval_and_never_resolved() {
+    let text = example_with("kind = \"webhook\" ", "kind = \"retrain\" ");
+    let c = check(&text).unwrap();
+    let retrain = &c.notifiers[1];
+    assert!(!retrain.send_resolved);
+    let NotifierKind::Retrain { min_interval, .. } = &retrain.kind else {
+        panic!("{:?}", retrain.kind);
+    };
+    assert_eq!(*min_interval, Duration::from_secs(86_400));
+    assert_error(
+        &format!("{text}send_resolved = true\n"),
+        "notifier[1].send_resolved",
+        "firing alerts only",
     );
 }

@@ -4,12 +4,13 @@
 //! were none. Baselines are loaded here, because per-feature overrides and
 //! rule subjects must name features that the baseline has.
 
+use super::condition::EVERY_FEATURE;
 use super::duration::parse_duration;
 use super::raw::{RawConfig, RawFeature, RawModel, RawNotifier, RawRule, RawServer, RawWindow};
 use super::{
-    Condition, Config, ConfigError, ConfigErrors, Env, FeatureOverride, ModelConfig,
-    NotifierConfig, NotifierKind, RuleConfig, Secret, ServerConfig, Severity, Subject,
-    UnknownFields, Window, defaults,
+    Condition, Config, ConfigError, ConfigErrors, Env, FeatureOverride, FeatureSelector,
+    ModelConfig, NotifierConfig, NotifierKind, Retry, RuleConfig, Scope, Secret, ServerConfig,
+    Severity, Subject, UnknownFields, Webhook, Window, defaults,
 };
 use crate::baseline::Baseline;
 use crate::detect::TestName;
@@ -17,6 +18,7 @@ use crate::schema::{Kind, TEXT_DESCRIPTORS};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Validates a raw config into a typed one, or lists every problem.
 /// `env` reads environment variables; relative paths are resolved against
@@ -121,11 +123,18 @@ impl Cx<'_> {
                 None
             }
         };
+        let retention = self.check("server.retention", parse_duration(&raw.retention));
+        let external_url = match raw.external_url {
+            Some(url) => self.check("server.external_url", external_url(&url)),
+            None => http_addr.map(|addr| format!("http://{addr}")),
+        };
         Some(ServerConfig {
             grpc_addr: grpc_addr?,
             http_addr: http_addr?,
             data_dir,
             auth_token: auth_token?,
+            external_url: external_url?,
+            retention: retention?,
         })
     }
 
@@ -256,8 +265,55 @@ impl Cx<'_> {
 
     fn rule(&mut self, i: usize, raw: &RawRule, known: &Known<'_>) -> Option<RuleConfig> {
         let at = format!("rule[{i}]");
-        let baseline = match known.models.iter().find(|(n, _)| *n == raw.model) {
-            Some((_, b)) => Some(b.as_ref()),
+        let baseline = self.rule_model(&at, raw, known);
+        let scope = scope(raw.feature.as_deref());
+        let when =
+            self.rule_condition(&format!("{at}.when"), &scope, raw.when.as_deref(), baseline);
+        let resolve_when = match raw.resolve_when.as_deref() {
+            None => Some(None),
+            Some(text) => self
+                .rule_condition(&format!("{at}.resolve_when"), &scope, Some(text), baseline)
+                .map(Some),
+        };
+        let for_windows = self.check(&format!("{at}.for_windows"), at_least_one(raw.for_windows));
+        let keep_firing_for_windows = self.check(
+            &format!("{at}.keep_firing_for_windows"),
+            at_least_zero(raw.keep_firing_for_windows)
+                .and_then(|n| u32::try_from(n).map_err(|_| format!("{n} is too large"))),
+        );
+        let repeat_interval = self.check(
+            &format!("{at}.repeat_interval"),
+            parse_duration(&raw.repeat_interval),
+        );
+        let (group_wait, group_interval) = self.grouping(&at, raw, &scope);
+        let severity = self.check(&format!("{at}.severity"), severity(&raw.severity));
+        self.rule_notifiers(&at, &raw.notify, known);
+        Some(RuleConfig {
+            name: raw.name.clone(),
+            model: raw.model.clone(),
+            scope,
+            when: when?,
+            resolve_when: resolve_when?,
+            for_windows: for_windows?,
+            keep_firing_for_windows: keep_firing_for_windows?,
+            repeat_interval: repeat_interval?,
+            group_wait: group_wait?,
+            group_interval: group_interval?,
+            severity: severity?,
+            notify: raw.notify.clone(),
+        })
+    }
+
+    /// The baseline of the rule's model: `None` when the model is unknown,
+    /// `Some(None)` when it is known but its baseline did not load.
+    fn rule_model<'k>(
+        &mut self,
+        at: &str,
+        raw: &RawRule,
+        known: &Known<'k>,
+    ) -> Option<&'k Baseline> {
+        match known.models.iter().find(|(n, _)| *n == raw.model) {
+            Some((_, b)) => b.as_ref(),
             None => {
                 let names: Vec<&str> = known.models.iter().map(|(n, _)| *n).collect();
                 self.error(
@@ -266,14 +322,65 @@ impl Cx<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// `when` or `resolve_when` at `path`: as written for a window rule;
+    /// about the rule's feature for a feature rule, `drifted` when left out.
+    fn rule_condition(
+        &mut self,
+        path: &str,
+        scope: &Scope,
+        text: Option<&str>,
+        baseline: Option<&Baseline>,
+    ) -> Option<Condition> {
+        let parsed = match (scope, text) {
+            (Scope::Window, None) => Err("a rule over the whole window needs a condition (or set feature = \"*\" for one alert per feature)".to_owned()),
+            (Scope::Window, Some(text)) => text.parse::<Condition>().and_then(|c| match c.subject.feature_name() {
+                Some(EVERY_FEATURE) => Err(format!("feature {EVERY_FEATURE:?} stands for each feature only in a feature rule: set feature = \"*\" and write the condition without it")),
+                _ => Ok(c),
+            }),
+            (Scope::Feature(selector), text) => {
+                Condition::for_feature(text.unwrap_or("drifted"), selector.as_str())
+            }
         };
-        let when = self.check(
-            &format!("{at}.when"),
-            condition(&raw.when, baseline.flatten()),
-        );
-        let for_windows = self.check(&format!("{at}.for_windows"), at_least_one(raw.for_windows));
-        let severity = self.check(&format!("{at}.severity"), severity(&raw.severity));
-        for (j, name) in raw.notify.iter().enumerate() {
+        self.check(path, parsed.and_then(|c| checked_condition(c, baseline)))
+    }
+
+    /// `group_wait` and `group_interval`: for feature rules only.
+    fn grouping(
+        &mut self,
+        at: &str,
+        raw: &RawRule,
+        scope: &Scope,
+    ) -> (Option<Duration>, Option<Duration>) {
+        let mut read = |key: &str, text: Option<&str>, default: &str| {
+            let path = format!("{at}.{key}");
+            match (scope, text) {
+                (Scope::Window, None) => Some(Duration::ZERO),
+                (Scope::Window, Some(_)) => self.check(
+                    &path,
+                    Err(format!("{key} groups the alerts of a feature rule; this rule has one alert (set feature = \"*\")")),
+                ),
+                (Scope::Feature(_), text) => self.check(&path, duration_or_zero(text.unwrap_or(default))),
+            }
+        };
+        (
+            read(
+                "group_wait",
+                raw.group_wait.as_deref(),
+                defaults::GROUP_WAIT,
+            ),
+            read(
+                "group_interval",
+                raw.group_interval.as_deref(),
+                defaults::GROUP_INTERVAL,
+            ),
+        )
+    }
+
+    fn rule_notifiers(&mut self, at: &str, notify: &[String], known: &Known<'_>) {
+        for (j, name) in notify.iter().enumerate() {
             if !known.notifiers.contains(&name.as_str()) {
                 self.error(
                     format!("{at}.notify[{j}]"),
@@ -281,68 +388,170 @@ impl Cx<'_> {
                 );
             }
         }
-        Some(RuleConfig {
-            name: raw.name.clone(),
-            model: raw.model.clone(),
-            when: when?,
-            for_windows: for_windows?,
-            severity: severity?,
-            notify: raw.notify.clone(),
-        })
     }
 
     fn notifier(&mut self, i: usize, raw: RawNotifier) -> Option<NotifierConfig> {
         let at = format!("notifier[{i}]");
         let url = self.url(&at, &raw);
         let kind = self.notifier_kind(&at, &raw);
+        let retry = self.retry(&at, &raw);
+        let min_gap = self.min_gap(&at, &raw);
+        let retrain = raw.kind == "retrain";
+        if retrain && raw.send_resolved == Some(true) {
+            self.error(
+                format!("{at}.send_resolved"),
+                "a retraining webhook fires on firing alerts only",
+            );
+        }
         Some(NotifierConfig {
             name: raw.name,
             url: url?,
             kind: kind?,
+            send_resolved: raw.send_resolved.unwrap_or(!retrain),
+            retry: retry?,
+            min_gap: min_gap?,
         })
     }
 
     fn notifier_kind(&mut self, at: &str, raw: &RawNotifier) -> Option<NotifierKind> {
-        let kind = match raw.kind.as_str() {
-            "webhook" => {
-                let headers = self.headers(at, &raw.headers)?;
-                let body_template = raw.body_template.clone();
-                if let Some(Err(e)) = body_template.as_deref().map(crate::notify::Template::parse) {
-                    // The message starts with the key's name.
-                    let message = e.to_string();
-                    let message = message.strip_prefix("body_template: ").unwrap_or(&message);
-                    self.error(format!("{at}.body_template"), message.to_string());
-                    return None;
-                }
-                return Some(NotifierKind::Webhook {
-                    body_template,
-                    headers,
-                });
-            }
-            "slack" => NotifierKind::Slack,
-            "alertmanager" => NotifierKind::Alertmanager,
+        let before = self.errors.len();
+        let allowed: &[&str] = match raw.kind.as_str() {
+            "webhook" => &["body_template", "headers", "signing_secret"],
+            "retrain" => &["body_template", "headers", "signing_secret", "min_interval"],
+            "alertmanager" => &["resend_interval"],
+            "slack" => &[],
             other => {
                 let msg = format!(
-                    "unknown notifier kind {other:?}: expected slack, webhook or alertmanager"
+                    "unknown notifier kind {other:?}: expected slack, webhook, alertmanager or retrain"
                 );
                 self.error(format!("{at}.kind"), msg);
                 return None;
             }
         };
-        let before = self.errors.len();
-        let only = |key: &str| {
-            format!(
-                "only webhook notifiers take {key}; this one is {}",
-                raw.kind
-            )
+        for key in kind_specific_keys(raw) {
+            let family = key
+                .strip_suffix("_file")
+                .or(key.strip_suffix("_env"))
+                .unwrap_or(key);
+            if !allowed.contains(&family) {
+                let message = format!("a {} notifier takes no {key}", raw.kind);
+                self.error(format!("{at}.{key}"), message);
+            }
+        }
+        let kind = match raw.kind.as_str() {
+            "webhook" => self.webhook(at, raw).map(NotifierKind::Webhook),
+            "retrain" => {
+                let webhook = self.webhook(at, raw);
+                let min_interval = self.duration(
+                    at,
+                    "min_interval",
+                    raw.min_interval.as_deref(),
+                    defaults::RETRAIN_MIN_INTERVAL,
+                );
+                webhook
+                    .zip(min_interval)
+                    .map(|(webhook, min_interval)| NotifierKind::Retrain {
+                        webhook,
+                        min_interval,
+                    })
+            }
+            "alertmanager" => self
+                .duration(
+                    at,
+                    "resend_interval",
+                    raw.resend_interval.as_deref(),
+                    defaults::ALERTMANAGER_RESEND_INTERVAL,
+                )
+                .map(|resend_interval| NotifierKind::Alertmanager { resend_interval }),
+            _ => Some(NotifierKind::Slack),
         };
-        if raw.body_template.is_some() {
-            self.error(format!("{at}.body_template"), only("a body_template"));
+        (self.errors.len() == before).then_some(kind).flatten()
+    }
+
+    /// A duration key at `at.key`, `default` when left out.
+    fn duration(
+        &mut self,
+        at: &str,
+        key: &str,
+        text: Option<&str>,
+        default: &str,
+    ) -> Option<Duration> {
+        self.check(
+            &format!("{at}.{key}"),
+            parse_duration(text.unwrap_or(default)),
+        )
+    }
+
+    /// A webhook's template, headers and signing secret.
+    fn webhook(&mut self, at: &str, raw: &RawNotifier) -> Option<Webhook> {
+        let headers = self.headers(at, &raw.headers);
+        let body_template = raw.body_template.clone();
+        if let Some(Err(e)) = body_template.as_deref().map(crate::notify::Template::parse) {
+            // The message starts with the key's name.
+            let message = e.to_string();
+            let message = message.strip_prefix("body_template: ").unwrap_or(&message);
+            self.error(format!("{at}.body_template"), message.to_string());
         }
-        if !raw.headers.is_empty() {
-            self.error(format!("{at}.headers"), only("headers"));
+        let signing_secret = match (&raw.signing_secret_file, &raw.signing_secret_env) {
+            (None, None) => Some(None),
+            (Some(file), None) => self
+                .secret_file(&format!("{at}.signing_secret_file"), file)
+                .map(Some),
+            (None, Some(var)) => self
+                .secret_env(&format!("{at}.signing_secret_env"), var)
+                .map(Some),
+            (Some(_), Some(_)) => {
+                self.error(
+                    at,
+                    "expected at most one of signing_secret_file or signing_secret_env",
+                );
+                None
+            }
+        };
+        Some(Webhook {
+            body_template,
+            headers: headers?,
+            signing_secret: signing_secret?,
+        })
+    }
+
+    /// `retry = { initial, max }`: both positive, initial ≤ max.
+    fn retry(&mut self, at: &str, raw: &RawNotifier) -> Option<Retry> {
+        let initial = self.check(
+            &format!("{at}.retry.initial"),
+            parse_duration(&raw.retry.initial),
+        );
+        let max = self.check(&format!("{at}.retry.max"), parse_duration(&raw.retry.max));
+        let (initial, max) = (initial?, max?);
+        if initial > max {
+            let message = format!(
+                "initial ({}) is longer than max ({})",
+                raw.retry.initial, raw.retry.max
+            );
+            self.error(format!("{at}.retry"), message);
+            return None;
         }
-        (self.errors.len() == before).then_some(kind)
+        Some(Retry { initial, max })
+    }
+
+    /// The least gap between two messages from `max_per_second` (Slack: 1
+    /// when left out; others: no limit).
+    fn min_gap(&mut self, at: &str, raw: &RawNotifier) -> Option<Duration> {
+        let default = if raw.kind == "slack" {
+            defaults::SLACK_MAX_PER_SECOND
+        } else {
+            0.0
+        };
+        match raw.max_per_second.unwrap_or(default) {
+            0.0 => Some(Duration::ZERO),
+            rate if rate.is_finite() && rate > 0.0 => Some(Duration::from_secs_f64(1.0 / rate)),
+            rate => self.check(
+                &format!("{at}.max_per_second"),
+                Err(format!(
+                    "expected a number > 0 (or 0 for no limit), got {rate}"
+                )),
+            ),
+        }
     }
 
     fn headers(
@@ -524,10 +733,42 @@ fn bins(n: i64, kind: Option<Kind>) -> Result<usize, String> {
     }
 }
 
-/// A rule's `when`, its number in range for its subject, and its feature
-/// and test checked against the model's baseline (when it loaded).
-fn condition(text: &str, baseline: Option<&Baseline>) -> Result<Condition, String> {
-    let c: Condition = text.parse()?;
+/// The kind-specific keys a notifier sets, by name.
+fn kind_specific_keys(raw: &RawNotifier) -> Vec<&'static str> {
+    let set = [
+        ("body_template", raw.body_template.is_some()),
+        ("headers", !raw.headers.is_empty()),
+        ("signing_secret_file", raw.signing_secret_file.is_some()),
+        ("signing_secret_env", raw.signing_secret_env.is_some()),
+        ("min_interval", raw.min_interval.is_some()),
+        ("resend_interval", raw.resend_interval.is_some()),
+    ];
+    set.into_iter()
+        .filter(|(_, s)| *s)
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// A rule's scope from its `feature` key.
+fn scope(feature: Option<&str>) -> Scope {
+    match feature {
+        None => Scope::Window,
+        Some(EVERY_FEATURE) => Scope::Feature(FeatureSelector::Every),
+        Some(name) => Scope::Feature(FeatureSelector::Named(name.to_owned())),
+    }
+}
+
+/// A duration that may be zero (`"0s"`), such as a group wait.
+fn duration_or_zero(text: &str) -> Result<Duration, String> {
+    match text.trim_start_matches('0') {
+        "" | "s" | "ms" | "m" | "h" | "d" if text.starts_with('0') => Ok(Duration::ZERO),
+        _ => parse_duration(text),
+    }
+}
+
+/// A rule's condition with its number in range for its subject, and its
+/// feature and test checked against the model's baseline (when it loaded).
+fn checked_condition(c: Condition, baseline: Option<&Baseline>) -> Result<Condition, String> {
     let share = matches!(c.subject, Subject::DriftShare | Subject::PValue { .. });
     if share && !(0.0..=1.0).contains(&c.value) {
         return Err(format!(
@@ -541,8 +782,12 @@ fn condition(text: &str, baseline: Option<&Baseline>) -> Result<Condition, Strin
             c.value
         ));
     }
-    if let (Some((feature, test)), Some(b)) = (c.subject.feature(), baseline) {
-        test_for(test.as_str(), Some(subject_kind(b, feature)?))?;
+    let named = c.subject.feature_name().filter(|f| *f != EVERY_FEATURE);
+    if let (Some(feature), Some(b)) = (named, baseline) {
+        let kind = subject_kind(b, feature)?;
+        if let Some((_, test)) = c.subject.feature() {
+            test_for(test.as_str(), Some(kind))?;
+        }
     }
     if let Subject::PValue { feature, test } = &c.subject
         && !test.is_p_value()
@@ -552,6 +797,14 @@ fn condition(text: &str, baseline: Option<&Baseline>) -> Result<Condition, Strin
         ));
     }
     Ok(c)
+}
+
+/// `server.external_url`: an http(s) URL, kept without a trailing slash.
+fn external_url(url: &str) -> Result<String, String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(url.trim_end_matches('/').to_owned()),
+        _ => Err(format!("expected an http:// or https:// URL, got {url:?}")),
+    }
 }
 
 /// HTTP token characters (RFC 9110), the only ones allowed in a header name.

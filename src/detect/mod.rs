@@ -23,12 +23,12 @@ use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};
 use crate::stats::correction::Correction;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// A statistical test or distance, by the name users write in `--tests`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TestName {
     Ks,
@@ -292,7 +292,7 @@ pub struct Report {
 
 /// The span of a live window: what the daemon's report of a window adds to
 /// a [`Report`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WindowSpan {
     /// When the window opened (its first record's arrival, or the end of
     /// the window before it).

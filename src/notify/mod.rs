@@ -1,19 +1,24 @@
-//! Delivery of alert transitions to their notifiers (Slack, generic
-//! webhooks, Alertmanager), off the path that produced them. Each notifier
-//! has a worker task fed by a bounded queue: [`Dispatcher::dispatch`] only
-//! enqueues and never waits (a full queue drops the alert, logs it and
-//! counts it as failed); the worker sends, and retries what failed for a
-//! reason that may pass (connect errors, timeouts, HTTP 408, 429, 5xx)
-//! with exponential backoff and jitter, honouring `Retry-After`; other
-//! answers fail at once. Every attempt counts in
-//! `driftwatch_notifications_total{notifier,outcome}`. Each request
-//! carries the transition's `Idempotency-Key` header, the same on every
-//! retry. [`Dispatcher::shutdown`] stops taking alerts and keeps
-//! delivering the queued ones until a deadline, then drops (and logs) the
-//! rest. URLs and header values are [`Secret`](crate::config::Secret)s:
-//! logs name the notifier, never where it sends.
+//! Delivery of notifications to their notifiers (Slack, generic webhooks,
+//! retraining webhooks, Alertmanager), durable and off the path that
+//! produced them.
 //!
-//! The generic webhook's default body is the transition's JSON:
+//! The alerting task turns each notification into outbox entries
+//! ([`Routes::entries`]: one per notifier that takes it) and commits them
+//! to the database in the same transaction as the alert states that caused
+//! them; then it wakes the notifiers ([`Deliveries::wake`]). Each notifier
+//! has a worker ([`worker`]) that sends its entries oldest first, retries
+//! what failed for a reason that may pass (connect errors, timeouts, HTTP
+//! 408, 429, 5xx) with exponential backoff and full jitter, honouring
+//! `Retry-After`, and gives up on other answers. An entry leaves the
+//! outbox only when delivered or given up, so delivery is at least once
+//! across receiver outages, restarts and crashes; receivers deduplicate by
+//! the `Idempotency-Key` header (also in the body), the same on every
+//! retry. [`Deliveries::shutdown`] keeps delivering what is due until a
+//! deadline; what is left waits in the outbox for the next start. URLs and
+//! header values are [`Secret`](crate::config::Secret)s: logs name the
+//! notifier, never where it sends.
+//!
+//! The generic webhook's default body is the notification's JSON:
 //!
 //! ```json
 //! {"status": "firing", "rule": "income-psi", "model": "loans",
@@ -21,44 +26,51 @@
 //!  "observed": 0.31, "started_at": "2026-01-01T00:05:00Z",
 //!  "window": {"start": "2026-01-01T00:04:00Z", "end": "2026-01-01T00:05:00Z", "records": 1000},
 //!  "features": [{"name": "income", "test": "psi", "statistic": 0.31, "threshold": 0.2}],
+//!  "summary": {"drift_share": 0.2, "drifted_features": 1, "evaluated_features": 5},
+//!  "report_url": "http://127.0.0.1:9108/api/v1/models/loans/report",
 //!  "idempotency_key": "9f2c…"}
 //! ```
 //!
-//! with `"ended_at"` when resolved and `"p_value"` on p-value tests; a
-//! `body_template` replaces it (see [`template`]).
+//! with `"ended_at"` when resolved, `"p_value"` on p-value tests,
+//! `"feature"` for one feature's alert, `"alerts"` (each feature's alert)
+//! for a feature rule's group, and `"repeat": true` when it tells again of
+//! an alert still firing; a `body_template` replaces it (see [`template`]).
 
 mod alertmanager;
 mod retry;
+mod route;
 mod sink;
 mod slack;
 pub mod template;
 mod worker;
 
 pub use retry::RetryPolicy;
+pub use route::Routes;
+pub use sink::{SIGNATURE, signature};
 pub use template::{Template, TemplateError};
 
 use crate::alert::Transition;
 use crate::config::NotifierConfig;
 use crate::metrics::Metrics;
+use crate::store::db::{Db, blocking};
+use chrono::Utc;
 use sink::Notifier;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::{self, error::TrySendError};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout_at};
 use tracing::{error, warn};
-use worker::{Outcome, Worker, count};
+use worker::{GiveUp, Worker, count_failure};
 
-/// Alerts a notifier's queue holds while its worker is busy.
-pub const QUEUE_CAPACITY: usize = 256;
-
-/// How long after the deadline shutdown waits for workers to finish
-/// logging what they dropped.
+/// How long after the deadline shutdown waits for workers to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// Why the dispatcher cannot start. Messages never show a URL or a header
+/// How often the outbox gauges are refreshed.
+const GAUGE_EVERY: Duration = Duration::from_secs(1);
+
+/// Why deliveries cannot start. Messages never show a URL or a header
 /// value.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -77,75 +89,74 @@ pub enum NotifyError {
     Client(reqwest::Error),
 }
 
-/// The notifiers' queues and workers.
-pub struct Dispatcher {
-    queues: HashMap<String, mpsc::Sender<Arc<Transition>>>,
+/// The notifiers' workers over the outbox.
+pub struct Deliveries {
+    wake: HashMap<String, Arc<Notify>>,
     workers: Vec<JoinHandle<()>>,
+    gauges: JoinHandle<()>,
     deadline: watch::Sender<Option<Instant>>,
-    metrics: Metrics,
 }
 
-impl Dispatcher {
-    /// Checks the notifiers and starts a worker for each on the current
-    /// tokio runtime; declares their metric series.
-    pub fn start(
+impl Deliveries {
+    /// Checks the notifiers, gives up the entries of notifiers no longer
+    /// configured, and starts a worker for each notifier on the current
+    /// tokio runtime. `firing` carries the alerts still firing, for
+    /// Alertmanager's re-sends.
+    pub async fn start(
         notifiers: &[NotifierConfig],
+        db: Db,
         metrics: Metrics,
-        policy: RetryPolicy,
-    ) -> Result<Dispatcher, NotifyError> {
+        firing: watch::Receiver<Vec<Transition>>,
+    ) -> Result<Deliveries, NotifyError> {
         let notifiers: Vec<Notifier> = notifiers
             .iter()
             .map(Notifier::new)
             .collect::<Result<_, _>>()?;
         let client = http_client().map_err(NotifyError::Client)?;
+        give_up_orphans(&db, &notifiers, &metrics).await;
         let (deadline, deadline_rx) = watch::channel(None);
-        let mut queues = HashMap::new();
+        let mut wake = HashMap::new();
         let mut workers = Vec::new();
         for notifier in notifiers {
             metrics.declare_notifier(&notifier.name);
-            let (queue, queued) = mpsc::channel(QUEUE_CAPACITY);
-            queues.insert(notifier.name.clone(), queue);
+            let woken = Arc::new(Notify::new());
+            wake.insert(notifier.name.clone(), Arc::clone(&woken));
             let worker = Worker {
                 notifier,
                 client: client.clone(),
-                policy,
+                db: db.clone(),
                 metrics: metrics.clone(),
+                wake: woken,
+                firing: firing.clone(),
                 deadline: deadline_rx.clone(),
+                last_sent: None,
             };
-            workers.push(tokio::spawn(worker.run(queued)));
+            workers.push(tokio::spawn(worker.run()));
         }
-        Ok(Dispatcher {
-            queues,
+        let names: Vec<String> = wake.keys().cloned().collect();
+        let gauges = tokio::spawn(refresh_gauges(db, metrics, names));
+        Ok(Deliveries {
+            wake,
             workers,
+            gauges,
             deadline,
-            metrics,
         })
     }
 
-    /// Queues `transition` for each of its notifiers; never waits.
-    pub fn dispatch(&self, transition: &Transition) {
-        let shared = Arc::new(transition.clone());
-        for name in &transition.notifiers {
-            let reason = match self.queues.get(name) {
-                // Config validation makes every rule's notifier exist.
-                None => "no such notifier",
-                Some(queue) => match queue.try_send(Arc::clone(&shared)) {
-                    Ok(()) => continue,
-                    Err(TrySendError::Full(_)) => "its queue is full",
-                    Err(TrySendError::Closed(_)) => "its worker has stopped",
-                },
-            };
-            warn!(notifier = %name, rule = %transition.rule, model = %transition.model,
-                status = transition.status.as_str(), reason, "alert dropped");
-            count(&self.metrics, name, Outcome::Failed);
+    /// Tells `notifier`'s worker that it has new entries.
+    pub fn wake(&self, notifier: &str) {
+        if let Some(wake) = self.wake.get(notifier) {
+            wake.notify_one();
         }
     }
 
-    /// Stops taking alerts, delivers the queued ones until `deadline`, then
-    /// drops the rest, logging each.
+    /// Delivers what is due until `deadline`, then stops; the rest stays in
+    /// the outbox for the next start.
     pub async fn shutdown(self, deadline: Instant) {
         self.deadline.send_replace(Some(deadline));
-        drop(self.queues);
+        for wake in self.wake.values() {
+            wake.notify_one();
+        }
         for mut worker in self.workers {
             match timeout_at(deadline + SHUTDOWN_GRACE, &mut worker).await {
                 Ok(Ok(())) => {}
@@ -155,6 +166,63 @@ impl Dispatcher {
                     warn!("notifier worker did not stop at the shutdown deadline; aborted");
                 }
             }
+        }
+        self.gauges.abort();
+    }
+}
+
+/// Gives up the outbox entries of notifiers no longer configured, saying
+/// so and counting them.
+async fn give_up_orphans(db: &Db, notifiers: &[Notifier], metrics: &Metrics) {
+    let known: Vec<String> = notifiers.iter().map(|n| n.name.clone()).collect();
+    let db = db.clone();
+    let orphans = blocking(move || {
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        db.outbox_orphans(&known, Utc::now())
+    })
+    .await;
+    match orphans {
+        Ok(orphans) => {
+            for (notifier, n) in orphans {
+                warn!(%notifier, notifications = n, "undelivered notifications of a notifier no longer configured were given up");
+                for _ in 0..n {
+                    count_failure(metrics, &notifier, GiveUp::NotifierRemoved);
+                }
+            }
+        }
+        Err(e) => error!(error = %e, "cannot check the outbox for removed notifiers"),
+    }
+}
+
+/// Keeps `driftwatch_outbox_depth` and
+/// `driftwatch_outbox_oldest_age_seconds` current.
+async fn refresh_gauges(db: Db, metrics: Metrics, notifiers: Vec<String>) {
+    let mut every = tokio::time::interval(GAUGE_EVERY);
+    loop {
+        every.tick().await;
+        let db = db.clone();
+        let stats = match blocking(move || db.outbox_stats()).await {
+            Ok(stats) => stats,
+            Err(e) => {
+                error!(error = %e, "cannot read the outbox's size");
+                continue;
+            }
+        };
+        let now = Utc::now();
+        for name in &notifiers {
+            let stat = stats.iter().find(|s| &s.notifier == name);
+            let depth = stat.map_or(0, |s| s.depth);
+            let age = (stat.and_then(|s| s.oldest)).map_or(0.0, |at| {
+                (now - at).num_milliseconds().max(0) as f64 / 1000.0
+            });
+            metrics
+                .outbox_depth
+                .with_label_values(&[name])
+                .set(depth as i64);
+            metrics
+                .outbox_oldest_age_seconds
+                .with_label_values(&[name])
+                .set(age);
         }
     }
 }

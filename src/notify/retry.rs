@@ -1,7 +1,10 @@
 //! When to try a delivery again: the retry policy (exponential backoff
-//! with jitter, a per-attempt timeout, a bound on attempts), what an HTTP
-//! answer or error means for the delivery, and the server's `Retry-After`.
+//! with full jitter and a per-attempt timeout), what an HTTP answer or
+//! error means for the delivery, and the server's `Retry-After`. A
+//! delivery is retried until it is delivered or fails for good: the outbox
+//! keeps it across restarts, and its age is a metric to alert on.
 
+use crate::config::Retry;
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
@@ -15,38 +18,37 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 /// How deliveries are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// The wait before the first retry; it doubles with each retry.
-    pub base: Duration,
-    /// The longest wait between two attempts (before jitter).
-    pub cap: Duration,
+    /// The bound on the wait before the first retry; it doubles with each
+    /// retry.
+    pub initial: Duration,
+    /// The largest bound on a wait.
+    pub max: Duration,
     /// How long one attempt (connect, send, answer) may take.
     pub attempt_timeout: Duration,
-    /// Attempts before a delivery is given up (≥ 1).
-    pub max_attempts: u32,
 }
 
-impl Default for RetryPolicy {
-    /// 0.5 s doubling to 60 s, 10 s per attempt, 15 attempts: a notifier
-    /// may be down for about ten minutes before an alert is given up.
-    fn default() -> Self {
+impl From<Retry> for RetryPolicy {
+    /// The notifier's `retry`, 10 s per attempt.
+    fn from(retry: Retry) -> RetryPolicy {
         RetryPolicy {
-            base: Duration::from_millis(500),
-            cap: Duration::from_secs(60),
-            attempt_timeout: Duration::from_secs(10),
-            max_attempts: 15,
+            initial: retry.initial,
+            max: retry.max,
+            attempt_timeout: ATTEMPT_TIMEOUT,
         }
     }
 }
 
+/// How long one attempt may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl RetryPolicy {
-    /// The wait after failed attempt number `attempt` (1-based): the
-    /// exponential delay with "equal jitter", between half of it and all
-    /// of it, so that notifiers recovering together are not hit together.
+    /// The wait after failed attempt number `attempt` (1-based): "full
+    /// jitter", uniform between zero and the exponential bound, so that
+    /// deliveries failing together do not come back together.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let doublings = attempt.saturating_sub(1).min(31);
-        let delay = self.base.saturating_mul(1 << doublings).min(self.cap);
-        let half = delay / 2;
-        half + half.mul_f64(fastrand::f64())
+        let bound = self.initial.saturating_mul(1 << doublings).min(self.max);
+        bound.mul_f64(fastrand::f64())
     }
 }
 
@@ -134,15 +136,21 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_to_the_cap_with_jitter() {
-        let policy = RetryPolicy::default();
-        for _ in 0..100 {
-            let first = policy.backoff(1);
-            assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
-            let fourth = policy.backoff(4);
-            assert!(fourth >= Duration::from_secs(2) && fourth <= Duration::from_secs(4));
-            let late = policy.backoff(40);
-            assert!(late >= Duration::from_secs(30) && late <= Duration::from_secs(60));
+    fn backoff_is_full_jitter_under_a_doubling_bound() {
+        let policy = RetryPolicy::from(Retry {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        });
+        let waits = |attempt| (0..400).map(move |_| policy.backoff(attempt));
+        for (attempt, bound) in [(1, 1), (4, 8), (40, 60)] {
+            let bound = Duration::from_secs(bound);
+            assert!(waits(attempt).all(|w| w <= bound), "attempt {attempt}");
+            // Full jitter spreads the waits over the whole range.
+            assert!(waits(attempt).any(|w| w < bound / 4), "attempt {attempt}");
+            assert!(
+                waits(attempt).any(|w| w > bound * 3 / 4),
+                "attempt {attempt}"
+            );
         }
     }
 

@@ -1,16 +1,31 @@
-//! One notifier as the worker sees it: where it sends (a secret URL), and
-//! what one transition becomes on the wire (headers and body) for its
-//! kind — Slack, a generic webhook, or Alertmanager.
+//! One notifier as the worker sees it: where it sends (a secret URL), how
+//! it retries and how fast it may send, and what one notification becomes
+//! on the wire (headers and body) for its kind — Slack, a generic or
+//! retraining webhook, or Alertmanager.
+//!
+//! A webhook with a signing secret signs each body with HMAC-SHA256 and
+//! sends the signature as `X-Driftwatch-Signature: sha256=<hex>`, as
+//! GitHub does: receivers recompute it over the raw body with the shared
+//! secret and compare in constant time.
 
 use super::NotifyError;
+use super::retry::RetryPolicy;
 use super::template::Template;
 use super::{alertmanager, slack};
 use crate::alert::{DriftedFeature, Transition};
-use crate::config::{NotifierConfig, NotifierKind, Secret};
+use crate::config::{NotifierConfig, NotifierKind, Secret, Webhook};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use sha2::Sha256;
+use std::fmt::Write;
+use std::time::Duration;
 
 /// The header that carries [`Transition::idempotency_key`].
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The header that carries a signed webhook's signature.
+pub const SIGNATURE: &str = "x-driftwatch-signature";
 
 /// A notifier, ready to send.
 #[derive(Debug)]
@@ -18,6 +33,9 @@ pub(super) struct Notifier {
     pub(super) name: String,
     /// The full URL requests go to.
     pub(super) url: Secret,
+    pub(super) policy: RetryPolicy,
+    /// The least time between two requests.
+    pub(super) min_gap: Duration,
     sink: Sink,
 }
 
@@ -28,8 +46,11 @@ enum Sink {
         template: Option<Template>,
         /// Extra headers, marked sensitive.
         headers: HeaderMap,
+        signing_secret: Option<Secret>,
     },
-    Alertmanager,
+    Alertmanager {
+        resend_interval: Duration,
+    },
 }
 
 /// One request's headers and body.
@@ -48,70 +69,119 @@ impl Notifier {
         };
         let (url, sink) = match &config.kind {
             NotifierKind::Slack => (url.to_owned(), Sink::Slack),
-            NotifierKind::Alertmanager => (alertmanager::url(url), Sink::Alertmanager),
-            NotifierKind::Webhook {
-                body_template,
-                headers,
-            } => (
-                url.to_owned(),
-                webhook(name, body_template.as_deref(), headers)?,
+            NotifierKind::Alertmanager { resend_interval } => (
+                alertmanager::url(url),
+                Sink::Alertmanager {
+                    resend_interval: *resend_interval,
+                },
             ),
+            NotifierKind::Webhook(webhook) | NotifierKind::Retrain { webhook, .. } => {
+                (url.to_owned(), self::webhook(name, webhook)?)
+            }
         };
         Ok(Notifier {
             name: name.clone(),
             url: Secret::new(url),
+            policy: RetryPolicy::from(config.retry),
+            min_gap: config.min_gap,
             sink,
         })
     }
 
-    /// What `transition` becomes for this notifier.
-    pub(super) fn payload(&self, transition: &Transition) -> Payload {
-        let body = match &self.sink {
-            Sink::Slack => slack::body(transition).to_string().into_bytes(),
-            Sink::Alertmanager => alertmanager::body(transition).to_string().into_bytes(),
-            Sink::Webhook { template: None, .. } => {
-                serde_json::to_vec(transition).expect("a transition serializes")
-            }
-            Sink::Webhook {
-                template: Some(t), ..
-            } => t
-                .render(&serde_json::to_value(transition).expect("a transition serializes"))
-                .into_bytes(),
-        };
+    /// How often firing alerts are posted again, for Alertmanager.
+    pub(super) fn resend_interval(&self) -> Option<Duration> {
+        match self.sink {
+            Sink::Alertmanager { resend_interval } => Some(resend_interval),
+            _ => None,
+        }
+    }
+
+    /// What `notification` becomes for this notifier when sent at `now`.
+    pub(super) fn payload(&self, notification: &Transition, now: DateTime<Utc>) -> Payload {
+        let body = self.body(notification, now);
         Payload {
-            headers: self.headers(transition),
+            headers: self.headers(&notification.idempotency_key, &body),
             body,
         }
     }
 
-    /// JSON, the idempotency key, then the configured headers, which win.
-    fn headers(&self, transition: &Transition) -> HeaderMap {
+    /// Alertmanager's re-send of the alerts still firing, at `now`; `None`
+    /// for other sinks.
+    pub(super) fn resend(&self, firing: &[Transition], now: DateTime<Utc>) -> Option<Payload> {
+        let Sink::Alertmanager { resend_interval } = self.sink else {
+            return None;
+        };
+        let body = alertmanager::body(firing, now, resend_interval)
+            .to_string()
+            .into_bytes();
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let key = HeaderValue::from_str(&transition.idempotency_key).expect("the key is hex");
+        Some(Payload { headers, body })
+    }
+
+    fn body(&self, t: &Transition, now: DateTime<Utc>) -> Vec<u8> {
+        let json = || serde_json::to_value(t).expect("a transition serializes");
+        match &self.sink {
+            Sink::Slack => slack::body(t).to_string().into_bytes(),
+            Sink::Webhook { template: None, .. } => json().to_string().into_bytes(),
+            Sink::Webhook {
+                template: Some(template),
+                ..
+            } => template.render(&json()).into_bytes(),
+            Sink::Alertmanager { resend_interval } => {
+                let body = alertmanager::body(std::slice::from_ref(t), now, *resend_interval);
+                body.to_string().into_bytes()
+            }
+        }
+    }
+
+    /// JSON, the idempotency key, the signature, then the configured
+    /// headers, which win.
+    fn headers(&self, idempotency_key: &str, body: &[u8]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let key = HeaderValue::from_str(idempotency_key).expect("the key is hex");
         headers.insert(IDEMPOTENCY_KEY, key);
-        if let Sink::Webhook { headers: extra, .. } = &self.sink {
+        if let Sink::Webhook {
+            headers: extra,
+            signing_secret,
+            ..
+        } = &self.sink
+        {
+            if let Some(secret) = signing_secret {
+                let value = HeaderValue::from_str(&signature(secret, body)).expect("hex");
+                headers.insert(HeaderName::from_static(SIGNATURE), value);
+            }
             headers.extend(extra.clone());
         }
         headers
     }
 }
 
-fn webhook(
-    notifier: &str,
-    template: Option<&str>,
-    headers: &[(String, Secret)],
-) -> Result<Sink, NotifyError> {
-    let template =
-        template
-            .map(Template::parse)
-            .transpose()
-            .map_err(|error| NotifyError::Template {
-                notifier: notifier.to_owned(),
-                error,
-            })?;
+/// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.
+pub fn signature(secret: &Secret, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    digest
+        .iter()
+        .fold(String::from("sha256="), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+fn webhook(notifier: &str, webhook: &Webhook) -> Result<Sink, NotifyError> {
+    let template = (webhook.body_template.as_deref())
+        .map(Template::parse)
+        .transpose()
+        .map_err(|error| NotifyError::Template {
+            notifier: notifier.to_owned(),
+            error,
+        })?;
     let mut map = HeaderMap::new();
-    for (name, value) in headers {
+    for (name, value) in &webhook.headers {
         let invalid = || NotifyError::Header {
             notifier: notifier.to_owned(),
             header: name.clone(),
@@ -124,6 +194,7 @@ fn webhook(
     Ok(Sink::Webhook {
         template,
         headers: map,
+        signing_secret: webhook.signing_secret.clone(),
     })
 }
 

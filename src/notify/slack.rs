@@ -1,6 +1,7 @@
-//! The Slack incoming-webhook message of a transition: Block Kit blocks (a
-//! header with the status, the rule's facts, the most drifted features)
-//! and a plain `text` fallback for notifications and old clients.
+//! The Slack incoming-webhook message of a notification: Block Kit blocks
+//! (a header with the status, the rule's facts, the most drifted features,
+//! a link to the report API) and a plain `text` fallback for notifications
+//! and old clients.
 
 use super::sink::{describe, number};
 use crate::alert::{AlertStatus, Transition};
@@ -23,7 +24,7 @@ pub(super) fn body(t: &Transition) -> Value {
             { "type": "section", "text": mrkdwn(&features(t)) },
             {
                 "type": "context",
-                "elements": [mrkdwn(&format!("driftwatch · key {}", t.idempotency_key))],
+                "elements": [mrkdwn(&context(t))],
             },
         ],
     })
@@ -91,6 +92,20 @@ fn features(t: &Transition) -> String {
         lines.push("none in this window".to_owned());
     }
     lines.join("\n")
+}
+
+/// The report link (when the daemon knows its URL), a repeat mark and the
+/// idempotency key.
+fn context(t: &Transition) -> String {
+    let mut parts = vec!["driftwatch".to_owned()];
+    if let Some(url) = &t.report_url {
+        parts.push(format!("<{}|latest report>", escape(url)));
+    }
+    if t.repeat {
+        parts.push("still firing".to_owned());
+    }
+    parts.push(format!("key {}", t.idempotency_key));
+    parts.join(" · ")
 }
 
 fn field(title: &str, value: &str) -> Value {

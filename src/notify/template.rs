@@ -5,7 +5,12 @@
 //! a dotted path: `{{status}}`, `{{rule}}`, `{{model}}`, `{{severity}}`,
 //! `{{condition}}`, `{{observed}}`, `{{started_at}}`, `{{ended_at}}`,
 //! `{{window.start}}`, `{{window.end}}`, `{{window.records}}`,
-//! `{{window}}`, `{{features}}`, `{{idempotency_key}}`. Spaces inside the
+//! `{{window}}`, `{{features}}`, `{{idempotency_key}}`, `{{feature}}`,
+//! `{{summary}}`, `{{summary.drift_share}}`, `{{summary.drifted_features}}`,
+//! `{{summary.evaluated_features}}`, `{{alerts}}`, `{{repeat}}`,
+//! `{{report_url}}` — so a retraining webhook's body can carry the drift
+//! summary (an Airflow `dagRuns` `conf`, a GitHub `repository_dispatch`
+//! `client_payload`, a Kubeflow run's parameters). Spaces inside the
 //! braces are allowed. A text field becomes its text escaped for a JSON
 //! string, without the quotes, so that templates write
 //! `"text": "{{rule}} is {{status}}"`; a number becomes the number, an
@@ -17,7 +22,7 @@
 use serde_json::Value;
 
 /// Every field a placeholder may name.
-pub const FIELDS: [&str; 14] = [
+pub const FIELDS: [&str; 22] = [
     "status",
     "rule",
     "model",
@@ -32,6 +37,14 @@ pub const FIELDS: [&str; 14] = [
     "window.records",
     "features",
     "idempotency_key",
+    "feature",
+    "summary",
+    "summary.drift_share",
+    "summary.drifted_features",
+    "summary.evaluated_features",
+    "alerts",
+    "repeat",
+    "report_url",
 ];
 
 /// A parsed body template.

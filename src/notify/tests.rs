@@ -1,10 +1,12 @@
-//! Deliveries to a real HTTP receiver on 127.0.0.1 that records every
-//! request and answers from a script.
+//! Deliveries through a real outbox (SQLite in a temporary directory) to a
+//! real HTTP receiver on 127.0.0.1 that records every request and answers
+//! from a script.
 
 use super::*;
-use crate::alert::{AlertStatus, DriftedFeature};
-use crate::config::{NotifierKind, Secret, Severity};
+use crate::alert::{AlertStatus, DriftSummary, DriftedFeature, Notice};
+use crate::config::{NotifierKind, Retry, Secret, Severity, Webhook};
 use crate::detect::{TestName, WindowSpan};
+use crate::store::db::Commit;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -97,30 +99,32 @@ async fn answer(
     }
 }
 
-/// Milliseconds between attempts, so that retry tests take no time.
-fn fast() -> RetryPolicy {
-    RetryPolicy {
-        base: Duration::from_millis(1),
-        cap: Duration::from_millis(4),
-        attempt_timeout: Duration::from_secs(5),
-        max_attempts: 5,
-    }
-}
-
+/// A notifier that retries after milliseconds, so that retry tests take
+/// no time, and sends as fast as it can.
 fn notifier(name: &str, url: String, kind: NotifierKind) -> NotifierConfig {
     NotifierConfig {
         name: name.into(),
         url: Secret::new(url),
         kind,
+        send_resolved: true,
+        retry: Retry {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(4),
+        },
+        min_gap: Duration::ZERO,
+    }
+}
+
+fn plain_webhook() -> Webhook {
+    Webhook {
+        body_template: None,
+        headers: Vec::new(),
+        signing_secret: None,
     }
 }
 
 fn webhook(url: String) -> NotifierConfig {
-    let kind = NotifierKind::Webhook {
-        body_template: None,
-        headers: Vec::new(),
-    };
-    notifier("hook", url, kind)
+    notifier("hook", url, NotifierKind::Webhook(plain_webhook()))
 }
 
 fn minute(m: u32) -> chrono::DateTime<Utc> {
@@ -160,6 +164,15 @@ fn transition(status: AlertStatus, notifiers: &[&str]) -> Transition {
             drifted("notes:length", TestName::Psi, 0.25, None),
         ],
         idempotency_key: format!("{:032x}", status as u8 + 1),
+        feature: None,
+        summary: DriftSummary {
+            drift_share: 0.3,
+            drifted_features: 3,
+            evaluated_features: 10,
+        },
+        alerts: Vec::new(),
+        repeat: false,
+        report_url: Some("http://127.0.0.1:9108/api/v1/models/loans/report".into()),
         notifiers: notifiers.iter().map(ToString::to_string).collect(),
     }
 }
@@ -171,19 +184,34 @@ fn metric(metrics: &Metrics, notifier: &str, outcome: &str) -> u64 {
         .get()
 }
 
-/// Starts a dispatcher, sends the transitions, and waits until they are
-/// delivered (shutdown drains).
-async fn deliver(
-    notifiers: &[NotifierConfig],
-    transitions: &[Transition],
-    policy: RetryPolicy,
-) -> Metrics {
-    let metrics = Metrics::new();
-    let dispatcher = Dispatcher::start(notifiers, metrics.clone(), policy).unwrap();
+/// An outbox in a temporary directory holding `transitions`, routed to
+/// `notifiers`.
+fn outbox(notifiers: &[NotifierConfig], transitions: &[Transition]) -> (Db, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    let mut routes = Routes::new(notifiers);
+    let mut commit = Commit::default();
     for t in transitions {
-        dispatcher.dispatch(t);
+        let notice = Notice {
+            notification: t.clone(),
+            fired: t.status == AlertStatus::Firing,
+        };
+        commit.outbox.extend(routes.entries(&notice, Utc::now()).0);
     }
-    dispatcher
+    db.commit(&commit).unwrap();
+    (db, dir)
+}
+
+/// Starts deliveries over an outbox holding the transitions, and waits
+/// until they are delivered (shutdown delivers what is due, up to 5 s).
+async fn deliver(notifiers: &[NotifierConfig], transitions: &[Transition]) -> Metrics {
+    let (db, _dir) = outbox(notifiers, transitions);
+    let metrics = Metrics::new();
+    let (_firing, firing_rx) = watch::channel(Vec::new());
+    let deliveries = Deliveries::start(notifiers, db.clone(), metrics.clone(), firing_rx)
+        .await
+        .unwrap();
+    deliveries
         .shutdown(Instant::now() + Duration::from_secs(5))
         .await;
     metrics
@@ -195,7 +223,7 @@ async fn webhook_posts_the_transition_with_its_idempotency_key() {
     let firing = transition(AlertStatus::Firing, &["hook"]);
     let resolved = transition(AlertStatus::Resolved, &["hook"]);
     let hook = webhook(format!("{}/hook", receiver.base));
-    deliver(&[hook], &[firing.clone(), resolved], fast()).await;
+    deliver(&[hook], &[firing.clone(), resolved]).await;
 
     let requests = receiver.requests();
     assert_eq!(requests.len(), 2);
@@ -233,7 +261,7 @@ async fn slack_message_is_block_kit() {
     let extra = (0..4).map(|i| drifted(&format!("x{i}"), TestName::Psi, 0.21, None));
     firing.features.extend(extra);
     let slack = notifier("slack", receiver.base.clone(), NotifierKind::Slack);
-    deliver(&[slack], &[firing], fast()).await;
+    deliver(&[slack], &[firing]).await;
 
     let body = receiver.requests()[0].json();
     assert!(
@@ -254,6 +282,7 @@ async fn slack_message_is_block_kit() {
         "income: psi 0.31 ≥ 0.2",
         "age: ks p = 1.00e-6 &lt; 0.05",
         "…and 2 more",
+        "<http://127.0.0.1:9108/api/v1/models/loans/report|latest report>",
     ] {
         assert!(text.contains(expected), "{expected} not in {text}");
     }
@@ -265,7 +294,7 @@ async fn slack_message_is_block_kit() {
 async fn body_template_is_filled_in_and_sent_with_the_headers() {
     let receiver = Receiver::start(vec![Reply::Status(200)]).await;
     let template = r#"{"msg": "{{rule}} on {{ model }} is {{status}}", "n": {{window.records}}, "top": {{features}}, "until": "{{ended_at}}"}"#;
-    let kind = NotifierKind::Webhook {
+    let kind = NotifierKind::Webhook(Webhook {
         body_template: Some(template.into()),
         headers: vec![
             ("Authorization".into(), Secret::new("Bearer t0k3n")),
@@ -274,14 +303,10 @@ async fn body_template_is_filled_in_and_sent_with_the_headers() {
                 Secret::new("application/vnd.alerts+json"),
             ),
         ],
-    };
+        signing_secret: None,
+    });
     let hook = notifier("hook", receiver.base.clone(), kind);
-    deliver(
-        &[hook],
-        &[transition(AlertStatus::Firing, &["hook"])],
-        fast(),
-    )
-    .await;
+    deliver(&[hook], &[transition(AlertStatus::Firing, &["hook"])]).await;
 
     let requests = receiver.requests();
     let body = requests[0].json();
@@ -298,12 +323,14 @@ async fn body_template_is_filled_in_and_sent_with_the_headers() {
 async fn alertmanager_gets_one_alert_on_api_v2() {
     let receiver = Receiver::start(vec![Reply::Status(200)]).await;
     let url = format!("{}/am/", receiver.base);
-    let am = notifier("am", url, NotifierKind::Alertmanager);
+    let resend_interval = Duration::from_secs(60);
+    let am = notifier("am", url, NotifierKind::Alertmanager { resend_interval });
     let sent = [
         transition(AlertStatus::Firing, &["am"]),
         transition(AlertStatus::Resolved, &["am"]),
     ];
-    deliver(&[am], &sent, fast()).await;
+    let before = Utc::now();
+    deliver(&[am], &sent).await;
 
     let requests = receiver.requests();
     assert_eq!(requests[0].path, "/am/api/v2/alerts");
@@ -314,7 +341,10 @@ async fn alertmanager_gets_one_alert_on_api_v2() {
         json!({"alertname": "income-psi", "model": "loans", "severity": "critical"})
     );
     assert_eq!(alert["startsAt"], "2026-01-01T00:05:00.000Z");
-    assert!(alert.get("endsAt").is_none());
+    // Firing: it ends four re-send intervals ahead unless sent again.
+    let ends: chrono::DateTime<Utc> = alert["endsAt"].as_str().unwrap().parse().unwrap();
+    assert!(ends >= before + chrono::Duration::minutes(4), "{ends}");
+    assert!(ends <= Utc::now() + chrono::Duration::minutes(4), "{ends}");
     let summary = alert["annotations"]["summary"].as_str().unwrap();
     assert!(summary.contains("feature.income.psi > 0.2"), "{summary}");
     let resolved = requests[1].json();
@@ -326,12 +356,7 @@ async fn server_errors_are_retried_with_the_same_key() {
     let replies = vec![Reply::Status(500), Reply::Status(502), Reply::Status(200)];
     let receiver = Receiver::start(replies).await;
     let hook = webhook(receiver.base.clone());
-    let metrics = deliver(
-        &[hook],
-        &[transition(AlertStatus::Firing, &["hook"])],
-        fast(),
-    )
-    .await;
+    let metrics = deliver(&[hook], &[transition(AlertStatus::Firing, &["hook"])]).await;
 
     let requests = receiver.requests();
     assert_eq!(requests.len(), 3);
@@ -349,12 +374,7 @@ async fn server_errors_are_retried_with_the_same_key() {
 async fn retry_after_is_honoured() {
     let receiver = Receiver::start(vec![Reply::RetryAfter(429, 1), Reply::Status(200)]).await;
     let hook = webhook(receiver.base.clone());
-    let metrics = deliver(
-        &[hook],
-        &[transition(AlertStatus::Firing, &["hook"])],
-        fast(),
-    )
-    .await;
+    let metrics = deliver(&[hook], &[transition(AlertStatus::Firing, &["hook"])]).await;
 
     let requests = receiver.requests();
     assert_eq!(requests.len(), 2);
@@ -365,121 +385,224 @@ async fn retry_after_is_honoured() {
 }
 
 #[tokio::test]
-async fn client_errors_fail_without_retry() {
+async fn client_errors_are_given_up_and_leave_the_outbox() {
     let receiver = Receiver::start(vec![Reply::Status(400), Reply::Status(200)]).await;
     let hook = webhook(receiver.base.clone());
-    let metrics = deliver(
-        &[hook],
-        &[transition(AlertStatus::Firing, &["hook"])],
-        fast(),
-    )
-    .await;
+    let firing = transition(AlertStatus::Firing, &["hook"]);
+    let (db, _dir) = outbox(std::slice::from_ref(&hook), &[firing]);
+    let metrics = Metrics::new();
+    let (_firing, firing_rx) = watch::channel(Vec::new());
+    let deliveries = Deliveries::start(&[hook], db.clone(), metrics.clone(), firing_rx)
+        .await
+        .unwrap();
+    deliveries
+        .shutdown(Instant::now() + Duration::from_secs(5))
+        .await;
 
     assert_eq!(receiver.requests().len(), 1);
     assert_eq!(metric(&metrics, "hook", "failed"), 1);
     assert_eq!(metric(&metrics, "hook", "retried"), 0);
+    let rejected = metrics
+        .notification_failures_total
+        .with_label_values(&["hook", "rejected"])
+        .get();
+    assert_eq!(rejected, 1);
+    assert!(db.outbox_head("hook").unwrap().is_none());
 }
 
 #[tokio::test]
-async fn retries_stop_after_max_attempts() {
-    let receiver = Receiver::start(vec![Reply::Status(503)]).await;
-    let hook = webhook(receiver.base.clone());
-    let metrics = deliver(
-        &[hook],
-        &[transition(AlertStatus::Firing, &["hook"])],
-        fast(),
-    )
-    .await;
-
-    assert_eq!(receiver.requests().len(), 5);
-    assert_eq!(metric(&metrics, "hook", "retried"), 4);
-    assert_eq!(metric(&metrics, "hook", "failed"), 1);
-}
-
-#[tokio::test]
-async fn shutdown_gives_up_at_the_deadline() {
+async fn shutdown_leaves_what_it_could_not_deliver_in_the_outbox() {
     let receiver = Receiver::start(vec![Reply::Hang]).await;
-    let metrics = Metrics::new();
-    let policy = RetryPolicy {
-        attempt_timeout: Duration::from_secs(30),
-        ..fast()
-    };
     let hook = webhook(receiver.base.clone());
-    let dispatcher = Dispatcher::start(&[hook], metrics.clone(), policy).unwrap();
-    dispatcher.dispatch(&transition(AlertStatus::Firing, &["hook"]));
-    dispatcher.dispatch(&transition(AlertStatus::Resolved, &["hook"]));
+    let sent = [
+        transition(AlertStatus::Firing, &["hook"]),
+        transition(AlertStatus::Resolved, &["hook"]),
+    ];
+    let (db, _dir) = outbox(std::slice::from_ref(&hook), &sent);
+    let metrics = Metrics::new();
+    let (_firing, firing_rx) = watch::channel(Vec::new());
+    let deliveries = Deliveries::start(&[hook], db.clone(), metrics.clone(), firing_rx)
+        .await
+        .unwrap();
 
     let started = Instant::now();
-    dispatcher
+    deliveries
         .shutdown(started + Duration::from_millis(300))
         .await;
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(300), "{took:?}");
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert_eq!(receiver.requests().len(), 1);
-    assert_eq!(metric(&metrics, "hook", "failed"), 2);
+    assert_eq!(metric(&metrics, "hook", "failed"), 0);
+    let stats = db.outbox_stats().unwrap();
+    assert_eq!((stats[0].notifier.as_str(), stats[0].depth), ("hook", 2));
 }
 
 #[tokio::test]
-async fn a_full_queue_drops_without_waiting() {
-    let receiver = Receiver::start(vec![Reply::Hang]).await;
-    let metrics = Metrics::new();
-    let hook = webhook(receiver.base.clone());
-    let dispatcher = Dispatcher::start(&[hook], metrics.clone(), fast()).unwrap();
-    let t = transition(AlertStatus::Firing, &["hook"]);
-    // The test's runtime has one thread: the worker takes nothing off the
-    // queue until this test awaits.
-    for _ in 0..QUEUE_CAPACITY + 2 {
-        dispatcher.dispatch(&t);
+async fn slack_is_sent_at_most_once_a_second() {
+    let receiver = Receiver::start(vec![Reply::Status(200)]).await;
+    let slack = NotifierConfig {
+        min_gap: Duration::from_secs(1),
+        ..notifier("slack", receiver.base.clone(), NotifierKind::Slack)
+    };
+    let sent = [
+        transition(AlertStatus::Firing, &["slack"]),
+        transition(AlertStatus::Resolved, &["slack"]),
+        transition(AlertStatus::Firing, &["slack"]),
+    ];
+    deliver(&[slack], &sent).await;
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 3);
+    for pair in requests.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= Duration::from_millis(990), "{gap:?}");
     }
-    assert_eq!(metric(&metrics, "hook", "failed"), 2);
-    dispatcher
-        .shutdown(Instant::now() + Duration::from_millis(100))
-        .await;
+}
+
+#[tokio::test]
+async fn a_signing_secret_signs_the_body() {
+    let receiver = Receiver::start(vec![Reply::Status(200)]).await;
+    let secret = Secret::new("s3cr3t");
+    let kind = NotifierKind::Webhook(Webhook {
+        signing_secret: Some(secret.clone()),
+        ..plain_webhook()
+    });
+    let hook = notifier("hook", receiver.base.clone(), kind);
+    deliver(&[hook], &[transition(AlertStatus::Firing, &["hook"])]).await;
+
+    let requests = receiver.requests();
+    let got = requests[0].header(SIGNATURE);
+    assert_eq!(got, signature(&secret, &requests[0].body));
+    // The signature is HMAC-SHA256 (RFC 4231 test case 2).
+    let rfc = signature(&Secret::new("Jefe"), b"what do ya want for nothing?");
     assert_eq!(
-        metric(&metrics, "hook", "failed"),
-        QUEUE_CAPACITY as u64 + 2
+        rfc,
+        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     );
+}
+
+#[tokio::test]
+async fn notifiers_without_resolved_and_retraining_webhooks_are_routed_apart() {
+    let receiver = Receiver::start(vec![Reply::Status(200)]).await;
+    let quiet = NotifierConfig {
+        send_resolved: false,
+        ..notifier(
+            "quiet",
+            format!("{}/quiet", receiver.base),
+            NotifierKind::Slack,
+        )
+    };
+    let retrain = NotifierConfig {
+        send_resolved: false,
+        ..notifier(
+            "retrain",
+            format!("{}/retrain", receiver.base),
+            NotifierKind::Retrain {
+                webhook: plain_webhook(),
+                min_interval: Duration::from_secs(3600),
+            },
+        )
+    };
+    let all = ["quiet", "retrain"];
+    let mut again = transition(AlertStatus::Firing, &all);
+    again.idempotency_key = "f".repeat(32);
+    let sent = [
+        transition(AlertStatus::Firing, &all),
+        transition(AlertStatus::Resolved, &all),
+        again,
+    ];
+    deliver(&[quiet, retrain], &sent).await;
+
+    let requests = receiver.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    let count = |p: &str| paths.iter().filter(|x| **x == p).count();
+    assert_eq!(count("/quiet"), 2, "both firings, no resolution: {paths:?}");
+    assert_eq!(count("/retrain"), 1, "once per min_interval: {paths:?}");
 }
 
 #[tokio::test]
 async fn start_rejects_what_cannot_be_sent_without_showing_secrets() {
     let with = |template: Option<&str>, header: (&str, &str)| {
-        let kind = NotifierKind::Webhook {
+        let kind = NotifierKind::Webhook(Webhook {
             body_template: template.map(Into::into),
             headers: vec![(header.0.into(), Secret::new(header.1))],
-        };
+            signing_secret: None,
+        });
         notifier("hook", "http://127.0.0.1:9/SECRET".into(), kind)
     };
-    let error = |n: NotifierConfig| {
-        Dispatcher::start(&[n], Metrics::new(), fast())
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    let error = async |n: NotifierConfig| {
+        let (_firing, firing_rx) = watch::channel(Vec::new());
+        Deliveries::start(&[n], db.clone(), Metrics::new(), firing_rx)
+            .await
             .err()
             .expect("an invalid notifier")
             .to_string()
     };
-    let e = error(with(Some("{{nope}}"), ("X-Ok", "v")));
+    let e = error(with(Some("{{nope}}"), ("X-Ok", "v"))).await;
     assert!(
         e.starts_with("notifier hook: body_template: unknown field"),
         "{e}"
     );
-    let e = error(with(None, ("Bad Name", "v")));
+    let e = error(with(None, ("Bad Name", "v"))).await;
     assert!(e.contains("header \"Bad Name\""), "{e}");
-    let e = error(with(None, ("X-Token", "SECRET\n")));
+    let e = error(with(None, ("X-Token", "SECRET\n"))).await;
     assert!(
         e.contains("header \"X-Token\"") && !e.contains("SECRET"),
         "{e}"
     );
-    let e = error(notifier("s", "ftp://SECRET".into(), NotifierKind::Slack));
+    let e = error(notifier("s", "ftp://SECRET".into(), NotifierKind::Slack)).await;
     assert!(e.contains("notifier s") && !e.contains("SECRET"), "{e}");
 }
 
 #[test]
-fn every_template_field_is_in_a_resolved_transition() {
-    let fields = serde_json::to_value(transition(AlertStatus::Resolved, &[])).unwrap();
+fn every_template_field_is_in_a_resolved_group_repeat() {
+    let mut t = transition(AlertStatus::Resolved, &[]);
+    t.feature = Some("income".into());
+    t.repeat = true;
+    t.alerts.push(crate::alert::GroupedAlert {
+        feature: "income".into(),
+        status: AlertStatus::Resolved,
+        observed: 0.1,
+        started_at: minute(5),
+        ended_at: Some(minute(9)),
+    });
+    let fields = serde_json::to_value(t).unwrap();
     for field in template::FIELDS {
         let filled = Template::parse(&format!("{{{{{field}}}}}"))
             .unwrap()
             .render(&fields);
         assert!(!filled.is_empty(), "{field} is empty");
+    }
+}
+
+#[tokio::test]
+async fn alertmanager_hears_of_firing_alerts_again_and_again() {
+    let receiver = Receiver::start(vec![Reply::Status(200)]).await;
+    let resend_interval = Duration::from_millis(200);
+    let am = notifier(
+        "am",
+        receiver.base.clone(),
+        NotifierKind::Alertmanager { resend_interval },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    let firing = vec![transition(AlertStatus::Firing, &["am"])];
+    let (_firing, firing_rx) = watch::channel(firing);
+    let deliveries = Deliveries::start(&[am], db, Metrics::new(), firing_rx)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    deliveries.shutdown(Instant::now()).await;
+
+    let requests = receiver.requests();
+    assert!(requests.len() >= 3, "{} re-sends", requests.len());
+    for r in requests.iter() {
+        let alert = &r.json()[0];
+        assert_eq!(alert["labels"]["alertname"], "income-psi");
+        let ends: chrono::DateTime<Utc> = alert["endsAt"].as_str().unwrap().parse().unwrap();
+        assert!(ends > Utc::now(), "a firing alert ends ahead: {ends}");
     }
 }

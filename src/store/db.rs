@@ -234,6 +234,16 @@ fn stored_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
+/// Runs a database call off the async threads: the API is synchronous,
+/// and a commit waits for the disk.
+pub async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .expect("a database call does not panic")
+}
+
 /// A fresh database in a temporary directory, for the tests here and in the
 /// submodules.
 #[cfg(test)]
