@@ -5,6 +5,7 @@
 mod live;
 
 use driftwatch::proto::v1::{Record, SendRequest, Value, value};
+use live::served::serve;
 use live::*;
 use std::time::Duration;
 use tonic::Code;
@@ -382,50 +383,6 @@ async fn health_and_reflection_are_served_for_grpc_tools() {
     assert_eq!(get(daemon.http_addr, "/api/v1/models/fraud/report").0, 404);
     daemon.stop();
     daemon.wait().await.unwrap();
-}
-
-/// `driftwatch serve` as a user runs it, with its listeners' addresses
-/// read from its log.
-struct Served {
-    child: std::process::Child,
-    grpc: std::net::SocketAddr,
-    http: std::net::SocketAddr,
-}
-
-fn serve(config: &std::path::Path) -> Served {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("driftwatch starts");
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = |line: &str, key: &str| -> Option<std::net::SocketAddr> {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(key)?.parse().ok())
-    };
-    for line in lines.by_ref() {
-        let line = line.expect("a log line");
-        if let (Some(grpc), Some(http)) = (addr(&line, "grpc_addr="), addr(&line, "http_addr=")) {
-            // Keep draining the log so the daemon never blocks on it.
-            std::thread::spawn(move || lines.for_each(drop));
-            return Served { child, grpc, http };
-        }
-    }
-    panic!("driftwatch exited before serving: {:?}", child.wait());
-}
-
-impl Served {
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let kill = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        self.child.wait().unwrap()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,12 +1,14 @@
 //! What the daemon's integration tests share: a config for the bundled
 //! loans example, live traffic made of the example's own reference rows
 //! (drifted on demand), a real HTTP receiver for notifications
-//! (`receiver`), a real Prometheus Alertmanager (`alertmanager`), and plain
-//! HTTP/1.0 scrapes of the daemon's endpoints.
+//! (`receiver`), a real Prometheus Alertmanager (`alertmanager`), the
+//! daemon as a separate process (`served`), and plain HTTP/1.0 scrapes of
+//! the daemon's endpoints.
 #![allow(dead_code)]
 
 pub mod alertmanager;
 pub mod receiver;
+pub mod served;
 
 pub use receiver::Receiver;
 
@@ -36,6 +38,23 @@ pub fn config_toml(data_dir: &Path, window: &str, for_windows: u32, hook: Option
         format!("\n[[notifier]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{url}\"\n")
     });
     let notify = if hook.is_some() { "[\"hook\"]" } else { "[]" };
+    let rule = format!(
+        r#"
+[[rule]]
+name = "loans-drift"
+model = "loans"
+when = "drift_share >= 0.5"
+for_windows = {for_windows}
+severity = "critical"
+notify = {notify}
+{notifier}"#
+    );
+    model_toml(data_dir, window, &rule)
+}
+
+/// The server on loopback port 0 with data in `data_dir`, the loans model
+/// with `window` as TOML, then `rest` (rules and notifiers).
+pub fn model_toml(data_dir: &Path, window: &str, rest: &str) -> String {
     format!(
         r#"
 [server]
@@ -48,15 +67,7 @@ name = "loans"
 baseline = '{baseline}'
 window = {window}
 min_samples = 200
-
-[[rule]]
-name = "loans-drift"
-model = "loans"
-when = "drift_share >= 0.5"
-for_windows = {for_windows}
-severity = "critical"
-notify = {notify}
-{notifier}"#,
+{rest}"#,
         data = data_dir.display(),
         baseline = baseline_path().display(),
     )
