@@ -694,8 +694,9 @@ fn the_readme_example_config_validates() {
     let c = check(example).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         (c.models.len(), c.rules.len(), c.notifiers.len()),
-        (1, 1, 2)
+        (1, 2, 2)
     );
+    assert!(matches!(c.notifiers[1].kind, NotifierKind::Retrain { .. }));
 }
 
 #[test]
