@@ -5,7 +5,8 @@
 //! latest window's report, the same JSON as `driftwatch report --json` plus
 //! the window's span), `/api/v1/models/{model}/history?since=…&limit=…`
 //! (stored window reports and alert transitions, oldest first) and
-//! `/api/v1/alerts` (the pending and firing alerts). Errors are JSON
+//! `/api/v1/alerts?since=…` (the pending and firing alerts, and every
+//! model's transitions). Errors are JSON
 //! `{"error": "..."}` documents.
 
 use crate::alerting::ActiveAlerts;
@@ -161,16 +162,10 @@ async fn history(
     if !state.models.contains_key(&name) {
         return unknown_model(&state, &name);
     }
-    let since = match query.since.as_deref().map(since) {
-        None => Utc::now() - DEFAULT_SINCE,
-        Some(Ok(since)) => since,
-        Some(Err(message)) => return error(StatusCode::BAD_REQUEST, message),
+    let (since, limit) = match window(query.since.as_deref(), query.limit) {
+        Ok(window) => window,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        let message = format!("limit: expected 1 to {MAX_LIMIT}, got {limit}");
-        return error(StatusCode::BAD_REQUEST, message);
-    }
     let db = state.db.clone();
     let model = name.clone();
     let read = blocking(move || {
@@ -189,6 +184,19 @@ async fn history(
         .into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+}
+
+/// A history request's `since` and `limit`, defaults filled in and checked.
+fn window(since: Option<&str>, limit: Option<usize>) -> Result<(DateTime<Utc>, usize), String> {
+    let since = match since {
+        None => Utc::now() - DEFAULT_SINCE,
+        Some(text) => self::since(text)?,
+    };
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(format!("limit: expected 1 to {MAX_LIMIT}, got {limit}"));
+    }
+    Ok((since, limit))
 }
 
 /// `since` as a time: RFC 3339, or a duration before now.
@@ -212,9 +220,31 @@ fn raw<'a>(documents: impl Iterator<Item = &'a str>) -> Vec<Box<RawValue>> {
         .collect()
 }
 
-async fn alerts(State(state): State<HttpState>) -> Json<Value> {
+/// `?since=…&limit=…` of the alerts request: which transitions to list.
+#[derive(Deserialize)]
+struct AlertsQuery {
+    since: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The pending and firing alerts, and the transitions of every model since
+/// `since` (default: the last day).
+async fn alerts(State(state): State<HttpState>, Query(query): Query<AlertsQuery>) -> Response {
+    let (since, limit) = match window(query.since.as_deref(), query.limit) {
+        Ok(window) => window,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
     let active = state.active.borrow().clone();
-    Json(json!({ "alerts": active }))
+    let db = state.db.clone();
+    match blocking(move || db.transitions_since(None, since, limit)).await {
+        Ok(transitions) => Json(json!({
+            "alerts": active,
+            "since": since,
+            "transitions": raw(transitions.iter().map(|t| t.json.as_str())),
+        }))
+        .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 fn error(status: StatusCode, message: String) -> Response {

@@ -130,6 +130,14 @@ async fn a_receiver_outage_loses_no_transition() {
         .map(|t| t["status"].as_str().unwrap())
         .collect();
     assert_eq!(told, ["firing", "resolved"]);
+    let (_, alerts) = get_json(http, "/api/v1/alerts?since=1h");
+    assert_eq!(alerts["alerts"], serde_json::json!([]), "{alerts}");
+    assert_eq!(
+        alerts["transitions"].as_array().unwrap().len(),
+        2,
+        "{alerts}"
+    );
+    assert_eq!(get(http, "/api/v1/alerts?limit=0").0, 400);
     let (status, error) = get_json(http, "/api/v1/models/loans/history?since=yesterday");
     assert_eq!(status, 400);
     assert!(
