@@ -9,7 +9,10 @@
 //!
 //! A one-second tick sends what the groups have due (a group's wait, a
 //! repeat) the same way, and an hourly one prunes history older than the
-//! retention. At start the engine, groups and routes are put back from the
+//! retention. A commit that fails (a full disk) is kept and tried again,
+//! in order, before anything newer, at every tick: notifications are late
+//! then, not lost — up to [`MAX_UNSAVED`] windows, beyond which the oldest
+//! is dropped, saying so. At start the engine, groups and routes are put back from the
 //! database, so a rule firing before a restart is still firing after it
 //! and is not announced again.
 
@@ -18,9 +21,10 @@ use crate::config::Config;
 use crate::detect::WindowReport;
 use crate::metrics::Metrics;
 use crate::notify::{Deliveries, NotifyError, Routes};
+use crate::store::StoreError;
 use crate::store::db::{Commit, Db, NewReport, NewTransition, blocking};
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -30,6 +34,9 @@ use tracing::{error, info, warn};
 const TICK: Duration = Duration::from_secs(1);
 /// How often history older than the retention is deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Failed commits kept for another try; beyond it the oldest is dropped.
+pub const MAX_UNSAVED: usize = 1000;
 
 /// State keys: a model's alert states, and its notification groups.
 const ALERTS_STATE: &str = "alerts/";
@@ -52,6 +59,10 @@ pub struct Alerting {
     active: watch::Sender<Vec<ActiveAlert>>,
     external_url: String,
     retention: TimeDelta,
+    /// Commits not saved yet, oldest first.
+    unsaved: VecDeque<Commit>,
+    /// How many of them a failure was logged for.
+    logged: usize,
 }
 
 impl Alerting {
@@ -82,6 +93,8 @@ impl Alerting {
             active,
             external_url: config.server.external_url.clone(),
             retention: TimeDelta::from_std(config.server.retention).unwrap_or(TimeDelta::MAX),
+            unsaved: VecDeque::new(),
+            logged: 0,
         };
         alerting.publish();
         Ok((alerting, active_rx))
@@ -130,31 +143,54 @@ impl Alerting {
         self.notify(Commit::default(), Utc::now()).await;
     }
 
-    /// Adds what the groups have due to `commit`, commits it, and wakes
-    /// the notifiers of the entries it added.
+    /// Adds what the groups have due to `commit`, and saves it.
     async fn notify(&mut self, mut commit: Commit, now: DateTime<Utc>) {
         let notices = self.groups.due(now);
-        if notices.is_empty() && commit.report.is_none() {
-            return;
+        if !notices.is_empty() || commit.report.is_some() {
+            self.add_notices(&notices, now, &mut commit);
+            for model in &self.models {
+                let key = format!("{GROUPS_STATE}{model}");
+                commit.states.push((key, self.groups.save(model)));
+            }
+            self.unsaved.push_back(commit);
+            self.publish();
         }
-        self.add_notices(&notices, now, &mut commit);
-        for model in &self.models {
-            let key = format!("{GROUPS_STATE}{model}");
-            commit.states.push((key, self.groups.save(model)));
-        }
-        let woken: BTreeSet<String> = commit.outbox.iter().map(|e| e.notifier.clone()).collect();
-        let db = self.db.clone();
-        match blocking(move || db.commit(&commit)).await {
-            Ok(_) => {
-                for notifier in &woken {
-                    self.deliveries.wake(notifier);
+        self.save().await;
+    }
+
+    /// Commits the unsaved commits in order, waking the notifiers of the
+    /// entries each adds; stops at the first that fails.
+    async fn save(&mut self) {
+        while let Some(commit) = self.unsaved.front().cloned() {
+            let woken: BTreeSet<String> =
+                commit.outbox.iter().map(|e| e.notifier.clone()).collect();
+            let db = self.db.clone();
+            match blocking(move || db.commit(&commit)).await {
+                Ok(_) => {
+                    self.unsaved.pop_front();
+                    self.logged = self.logged.min(self.unsaved.len());
+                    for notifier in &woken {
+                        self.deliveries.wake(notifier);
+                    }
+                }
+                Err(e) => {
+                    self.keep_unsaved(&e);
+                    return;
                 }
             }
-            Err(e) => {
-                error!(error = %e, "cannot store the window's alerts and notifications; they are lost unless the next window repeats them")
-            }
         }
-        self.publish();
+    }
+
+    /// Logs a failed commit (once per window kept), dropping the oldest
+    /// beyond [`MAX_UNSAVED`].
+    fn keep_unsaved(&mut self, e: &StoreError) {
+        if self.unsaved.len() > MAX_UNSAVED {
+            self.unsaved.pop_front();
+            error!(error = %e, "the database still cannot be written; the oldest unsaved window's alerts and notifications are dropped");
+        } else if self.unsaved.len() > self.logged {
+            error!(error = %e, waiting = self.unsaved.len(), "cannot store a window's alerts and notifications; they are kept and retried every second");
+        }
+        self.logged = self.unsaved.len();
     }
 
     fn add_notices(&mut self, notices: &[Notice], now: DateTime<Utc>, commit: &mut Commit) {
@@ -246,3 +282,6 @@ fn new_transition(t: &Transition) -> NewTransition {
         json: serde_json::to_string(t).expect("a transition serializes"),
     }
 }
+
+#[cfg(test)]
+mod tests;

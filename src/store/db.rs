@@ -139,6 +139,20 @@ impl Db {
         f(&mut self.lock()).map_err(sqlite(self.path(), doing))
     }
 
+    /// Caps the database at its current size, as a full disk would, or
+    /// lifts the cap: for tests of what a full disk does.
+    #[cfg(test)]
+    pub(crate) fn simulate_full_disk(&self, full: bool) {
+        let conn = self.lock();
+        let pages: i64 = match full {
+            true => conn
+                .pragma_query_value(None, "page_count", |row| row.get(0))
+                .unwrap(),
+            false => i64::from(u32::MAX >> 1),
+        };
+        conn.pragma_update(None, "max_page_count", pages).unwrap();
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held left no half-written data: every
         // multi-statement write is a transaction, rolled back when dropped.
