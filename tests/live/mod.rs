@@ -1,14 +1,17 @@
 //! What the daemon's integration tests share: a config for the bundled
 //! loans example, live traffic made of the example's own reference rows
 //! (drifted on demand), a real HTTP receiver for notifications
-//! (`receiver`), a real Prometheus Alertmanager (`alertmanager`), the
+//! (`receiver`), a real Prometheus Alertmanager and Prometheus
+//! (`alertmanager`, `prometheus`, on `tool`), the
 //! daemon as a separate process (`served`), and plain HTTP/1.0 scrapes of
 //! the daemon's endpoints.
 #![allow(dead_code)]
 
 pub mod alertmanager;
+pub mod prometheus;
 pub mod receiver;
 pub mod served;
+pub mod tool;
 
 pub use receiver::Receiver;
 
