@@ -1,5 +1,5 @@
-//! Pure statistics: two-sample tests, divergences between distributions and
-//! multiple-testing corrections. One file per family; no I/O, no async, no
+//! Pure statistics: two-sample tests, divergences between distributions,
+//! multiple-testing corrections and model-quality metrics ([`quality`]). One file per family; no I/O, no async, no
 //! knowledge of windows or baselines. Every function documents its definition
 //! and the reference implementation (scipy, numpy or Evidently) whose values
 //! it reproduces; `tests/vectors_*.rs` checks each against `../shared/vectors`.
@@ -17,6 +17,7 @@ pub mod ks;
 pub mod mannwhitney;
 mod normal;
 pub mod psi;
+pub mod quality;
 pub mod wasserstein;
 pub mod ztest;
 
