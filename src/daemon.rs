@@ -9,10 +9,11 @@
 //!
 //! Shutdown (SIGTERM, SIGINT, or [`Daemon::stop`]) drains: the gRPC
 //! listener stops taking calls and open streams end, the windows already
-//! closed are evaluated and their alerts sent to the notifiers, every open
-//! window is written to `data_dir` (and restored at the next start, so no
-//! accepted record is lost), pending deliveries are tried until a deadline,
-//! and the HTTP listener goes last.
+//! closed are evaluated and their alerts committed to the outbox
+//! ([`crate::alerting`]), every open window is written to `data_dir` (and
+//! restored at the next start, so no accepted record is lost), the
+//! notifications due are delivered until a deadline (the rest wait in the
+//! outbox for the next start), and the HTTP listener goes last.
 
 use crate::alerting::{ActiveAlerts, Alerting};
 use crate::config::Config;

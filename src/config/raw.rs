@@ -192,7 +192,7 @@ pub struct RawNotifier {
     pub url_env: Option<String>,
     /// File holding the URL; relative to the config file's directory.
     pub url_file: Option<PathBuf>,
-    /// Webhook only: the request body template.
+    /// Webhook and retrain only: the request body template.
     pub body_template: Option<String>,
     /// Webhook and retrain only: extra request headers (values are secrets).
     #[serde(default)]

@@ -100,8 +100,7 @@ impl Worker {
             };
             match next {
                 Ok(Some(entry)) => self.deliver(entry).await,
-                Ok(None) => return,
-                Err(Interrupted) => return,
+                Ok(None) | Err(Interrupted) => return,
             }
         }
     }
@@ -231,12 +230,12 @@ impl Worker {
     /// the next re-send.
     async fn resend(&mut self) {
         let firing = self.firing.borrow().clone();
-        let Some(payload) = self.notifier.resend(&firing, Utc::now()) else {
-            return;
-        };
         if firing.is_empty() {
             return;
         }
+        let Some(payload) = self.notifier.resend(&firing, Utc::now()) else {
+            return;
+        };
         let outcome = match self.send(&payload).await {
             Attempt::Delivered => Outcome::Delivered,
             Attempt::Retry { reason, .. } | Attempt::Failed { reason } => {

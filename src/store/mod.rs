@@ -13,11 +13,6 @@
 
 pub mod db;
 
-pub use db::{
-    Commit, Db, NewOutboxEntry, NewReport, NewTransition, OutboxEntry, OutboxStats, StoredReport,
-    StoredTransition,
-};
-
 use crate::window::LiveWindow;
 use serde::{Deserialize, Serialize};
 use std::fs;
