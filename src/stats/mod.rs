@@ -1,5 +1,6 @@
 //! Pure statistics: two-sample tests, divergences between distributions,
-//! multiple-testing corrections and model-quality metrics ([`quality`]). One file per family; no I/O, no async, no
+//! multiple-testing corrections, model-quality metrics ([`quality`]) and
+//! embedding drift ([`embedding`]). One file per family; no I/O, no async, no
 //! knowledge of windows or baselines. Every function documents its definition
 //! and the reference implementation (scipy, numpy or Evidently) whose values
 //! it reproduces; `tests/vectors_*.rs` checks each against `../shared/vectors`.
@@ -13,6 +14,7 @@ pub mod chi2;
 pub mod correction;
 pub mod cvm;
 pub mod divergence;
+pub mod embedding;
 pub mod ks;
 pub mod mannwhitney;
 mod normal;
