@@ -2,10 +2,13 @@
 //! later. Pure functions over paired slices `(truth, predicted)`, in that
 //! order, one file per family: [`classification`] (accuracy, precision,
 //! recall, F1 from label pairs), [`scores`] (ROC AUC and log loss from binary
-//! labels and positive-class scores) and [`regression`] (MAE, RMSE, MAPE).
-//! Each reproduces scikit-learn's definition and edge-case convention, and
-//! `tests/vectors_quality.rs` checks it against values computed with sklearn
-//! (`tests/fixtures/quality_sklearn.py`).
+//! labels and positive-class scores), [`regression`] (MAE, RMSE, MAPE) and
+//! [`generation`] (exact match, ROUGE, corpus BLEU from reference and
+//! candidate texts). Each reproduces its reference package's definition and
+//! edge-case convention: `tests/vectors_quality.rs` checks the first three
+//! against scikit-learn (`tests/fixtures/quality_sklearn.py`),
+//! `tests/vectors_generation.rs` the last against rouge-score and sacrebleu
+//! (`tests/fixtures/generation_reference.py`).
 //!
 //! Inputs are validated up front: empty input, slices of different lengths
 //! and non-finite numbers give a [`QualityError`], never a panic or a silent
@@ -13,6 +16,7 @@
 //! too, so a caller reports "undefined" rather than a number.
 
 pub mod classification;
+pub mod generation;
 pub mod regression;
 pub mod scores;
 
