@@ -5,7 +5,10 @@
 //! labels and positive-class scores) and [`regression`] (MAE, RMSE, MAPE).
 //! Each reproduces scikit-learn's definition and edge-case convention, and
 //! `tests/vectors_quality.rs` checks it against values computed with sklearn
-//! (`tests/fixtures/quality_sklearn.py`).
+//! (`tests/fixtures/quality_sklearn.py`). [`estimate`] needs no labels: it
+//! estimates a binary classifier's accuracy, precision, recall and F1 from
+//! its scores, calibrated on the baseline (NannyML's CBPE;
+//! `tests/vectors_estimate.rs`).
 //!
 //! Inputs are validated up front: empty input, slices of different lengths
 //! and non-finite numbers give a [`QualityError`], never a panic or a silent
@@ -13,6 +16,7 @@
 //! too, so a caller reports "undefined" rather than a number.
 
 pub mod classification;
+pub mod estimate;
 pub mod regression;
 pub mod scores;
 
@@ -39,6 +43,12 @@ pub enum QualityError {
         index: usize,
         value: f64,
     },
+    /// Predicted labels and their scores are not paired one to one.
+    #[error("{predicted} predicted labels but {scores} scores: expected one score per prediction")]
+    UnpairedScores { predicted: usize, scores: usize },
+    /// A stored calibration (from a baseline file) is not a fitted one.
+    #[error("stored calibration is invalid: {reason}")]
+    InvalidCalibration { reason: &'static str },
     /// Every label is the same class, so a ranking metric has nothing to rank
     /// against (sklearn warns and returns NaN).
     #[error("every label is {class}: {metric} needs both classes in the truth")]
