@@ -52,7 +52,7 @@ impl Counts {
 }
 
 /// `num / den`, or 0 when `den` is 0 (sklearn's `zero_division=0`).
-fn ratio(num: f64, den: f64) -> f64 {
+pub(super) fn ratio(num: f64, den: f64) -> f64 {
     if den == 0.0 { 0.0 } else { num / den }
 }
 

@@ -8,7 +8,10 @@
 //! edge-case convention: `tests/vectors_quality.rs` checks the first three
 //! against scikit-learn (`tests/fixtures/quality_sklearn.py`),
 //! `tests/vectors_generation.rs` the last against rouge-score and sacrebleu
-//! (`tests/fixtures/generation_reference.py`).
+//! (`tests/fixtures/generation_reference.py`). [`estimate`] needs no labels:
+//! it estimates a binary classifier's accuracy, precision, recall and F1
+//! from its scores, calibrated on the baseline (NannyML's CBPE;
+//! `tests/vectors_estimate.rs`).
 //!
 //! Inputs are validated up front: empty input, slices of different lengths
 //! and non-finite numbers give a [`QualityError`], never a panic or a silent
@@ -16,6 +19,7 @@
 //! too, so a caller reports "undefined" rather than a number.
 
 pub mod classification;
+pub mod estimate;
 pub mod generation;
 pub mod regression;
 pub mod scores;
@@ -43,6 +47,12 @@ pub enum QualityError {
         index: usize,
         value: f64,
     },
+    /// Predicted labels and their scores are not paired one to one.
+    #[error("{predicted} predicted labels but {scores} scores: expected one score per prediction")]
+    UnpairedScores { predicted: usize, scores: usize },
+    /// A stored calibration (from a baseline file) is not a fitted one.
+    #[error("stored calibration is invalid: {reason}")]
+    InvalidCalibration { reason: &'static str },
     /// Every label is the same class, so a ranking metric has nothing to rank
     /// against (sklearn warns and returns NaN).
     #[error("every label is {class}: {metric} needs both classes in the truth")]
