@@ -4,7 +4,7 @@
 
 mod live;
 
-use driftwatch::proto::v1::{Record, SendRequest, Value, value};
+use driftwatch::proto::v1::{Outcome, Record, SendOutcomesRequest, SendRequest, Value, value};
 use live::served::serve;
 use live::*;
 use std::time::Duration;
@@ -286,6 +286,24 @@ async fn whole_request_problems_get_grpc_statuses() {
         .unwrap()
         .into_inner();
     assert_eq!(ok.accepted, 10);
+
+    // Delayed labels: in the contract, not served yet; refused whole, and
+    // only after the token check.
+    let outcomes = SendOutcomesRequest {
+        model: "loans".into(),
+        outcomes: vec![Outcome {
+            id: "r1".into(),
+            ..Default::default()
+        }],
+    };
+    let status = client.send_outcomes(outcomes.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    let mut request = tonic::Request::new(outcomes);
+    let bearer = "Bearer s3cret".parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    let status = client.send_outcomes(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    assert!(status.message().contains("nothing of this call was kept"));
     daemon.stop();
     daemon.wait().await.unwrap();
 }

@@ -9,7 +9,7 @@ use super::validate::Outcome;
 use crate::config::Secret;
 use crate::pipeline::{IngestError, ModelPipeline};
 use crate::proto::v1::ingest_server::Ingest;
-use crate::proto::v1::{SendRequest, SendResponse};
+use crate::proto::v1::{SendOutcomesRequest, SendRequest, SendResponse};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -118,7 +118,22 @@ impl Ingest for IngestService {
         }
         Ok(Response::new(summary.into()))
     }
+
+    /// Delayed labels are part of the contract but not yet joined to
+    /// records: the call is refused whole, so a client knows that nothing
+    /// was kept (a token is still required first).
+    async fn send_outcomes(
+        &self,
+        request: Request<SendOutcomesRequest>,
+    ) -> Result<Response<SendResponse>, Status> {
+        self.authorize(request.metadata())?;
+        Err(Status::unimplemented(OUTCOMES_NOT_SERVED))
+    }
 }
+
+/// Why `SendOutcomes` is refused.
+const OUTCOMES_NOT_SERVED: &str = "SendOutcomes is not served by this version of driftwatch: \
+     delayed labels are not joined to records yet, and nothing of this call was kept";
 
 /// A status that ends a stream, saying which batch caused it and that the
 /// batches before it were kept.
