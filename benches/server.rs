@@ -62,6 +62,7 @@ fn baseline(dir: &Path) -> Baseline {
         kinds: Default::default(),
         ignore: Default::default(),
         limits: ProfileLimits::default(),
+        quality: None,
     };
     build(&options, &mut |_, _| {}).unwrap()
 }

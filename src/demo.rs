@@ -135,6 +135,7 @@ fn train(out: &mut impl Write, dir: &Path) -> Result<Baseline> {
             .collect(),
         ignore: Default::default(),
         limits: ProfileLimits::default(),
+        quality: None,
     };
     let baseline = build(&options, &mut |_, _| {})?;
     baseline.save(&dir.join("baseline.json"))?;

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use driftwatch::baseline::Baseline;
 use driftwatch::baseline::build::{BuildOptions, build};
 use driftwatch::baseline::profile::ProfileLimits;
+use driftwatch::baseline::quality::{QualitySpec, Task};
 use driftwatch::config;
 use driftwatch::daemon::{Daemon, DaemonOptions};
 use driftwatch::detect::{DetectOptions, TestName, detect};
@@ -113,6 +114,21 @@ struct BuildArgs {
     /// Keep at most this many categories per column; the rest are merged into `__other__`.
     #[arg(long, default_value_t = ProfileLimits::default().max_categories)]
     max_categories: usize,
+    /// The ground-truth column: store the model's quality on these rows (needs --prediction).
+    #[arg(long, requires = "prediction")]
+    label: Option<String>,
+    /// The model's prediction column (needs --label).
+    #[arg(long, requires = "label")]
+    prediction: Option<String>,
+    /// The positive class's probability column, for ROC AUC, log loss and the label-free estimate.
+    #[arg(long, requires = "label")]
+    score: Option<String>,
+    /// binary, multiclass or regression (default: inferred from the labels).
+    #[arg(long, requires = "label")]
+    task: Option<Task>,
+    /// Binary: the positive class (default: 1 or true).
+    #[arg(long, requires = "label")]
+    positive: Option<String>,
 }
 
 #[derive(Args)]
@@ -222,6 +238,13 @@ fn build_baseline(args: BuildArgs) -> Result<ExitCode> {
             max_categories: args.max_categories.max(1),
             ..ProfileLimits::default()
         },
+        quality: args.label.map(|label| QualitySpec {
+            label,
+            prediction: args.prediction.unwrap_or_default(),
+            score: args.score,
+            task: args.task,
+            positive: args.positive,
+        }),
     };
     let bar = progress_bar();
     let mut on_progress = |done: u64, total: Option<u64>| {
@@ -241,6 +264,18 @@ fn build_baseline(args: BuildArgs) -> Result<ExitCode> {
         kinds_summary(&baseline),
         args.out.display()
     );
+    if let Some(quality) = &baseline.quality {
+        let metrics: Vec<String> = (quality.metrics.iter())
+            .map(|(name, value)| format!("{name} {value:.4}"))
+            .collect();
+        eprintln!(
+            "quality ({:?}, {} rows, {} skipped): {}",
+            quality.task,
+            quality.rows,
+            quality.skipped,
+            metrics.join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

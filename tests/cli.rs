@@ -287,3 +287,148 @@ fn demo_shows_the_rule_fire_on_drift_and_resolve_and_stops_cleanly() {
     assert_eq!(out.matches("webhook received").count(), 2, "{out}");
     assert!(out.contains("Stopped cleanly"));
 }
+
+/// The loans reference with a `predicted` column (score ≥ 0.5), returned
+/// with its (approved, predicted, score) rows.
+fn labelled_loans(dir: &std::path::Path) -> (std::path::PathBuf, Vec<(String, String, f64)>) {
+    let mut reader = csv::Reader::from_path(example("reference.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (approved, score) = (at("approved"), at("score"));
+    let path = dir.join("labelled.csv");
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    let mut header: Vec<&str> = headers.iter().collect();
+    header.push("predicted");
+    writer.write_record(&header).unwrap();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let s: f64 = record[score].parse().unwrap();
+        let predicted = if s >= 0.5 { "1" } else { "0" };
+        let mut out: Vec<&str> = record.iter().collect();
+        out.push(predicted);
+        writer.write_record(&out).unwrap();
+        rows.push((record[approved].to_owned(), predicted.to_owned(), s));
+    }
+    writer.flush().unwrap();
+    (path, rows)
+}
+
+#[test]
+fn baseline_build_with_labels_stores_the_models_quality() {
+    use driftwatch::stats::quality::{classification, estimate, scores};
+    let dir = tempfile::tempdir().unwrap();
+    let (input, rows) = labelled_loans(dir.path());
+    let flags = [
+        "--label",
+        "approved",
+        "--prediction",
+        "predicted",
+        "--score",
+        "score",
+    ];
+    let baseline = build_baseline(dir.path(), &input, &flags);
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&baseline).unwrap()).unwrap();
+    let quality = &doc["quality"];
+    assert_eq!(quality["task"], "binary");
+    assert_eq!(quality["positive"], "1");
+    assert_eq!(
+        (quality["rows"].as_u64(), quality["skipped"].as_u64()),
+        (Some(5000), Some(0))
+    );
+    let names: Vec<&str> = doc["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"approved"),
+        "the label is not a live column: {names:?}"
+    );
+    assert!(names.contains(&"predicted") && names.contains(&"score"));
+
+    // The same metrics as the library's (checked against scikit-learn) on the same rows.
+    let truth: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let predicted: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let positive: Vec<bool> = truth.iter().map(|t| *t == "1").collect();
+    let probabilities: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let metric = |name: &str| quality["metrics"][name].as_f64().unwrap();
+    assert_eq!(
+        metric("accuracy"),
+        classification::accuracy(&truth, &predicted).unwrap()
+    );
+    assert_eq!(
+        metric("f1"),
+        classification::binary_scores(&truth, &predicted, &"1")
+            .unwrap()
+            .f1
+    );
+    assert_eq!(
+        metric("roc_auc"),
+        scores::roc_auc(&positive, &probabilities).unwrap()
+    );
+    assert_eq!(
+        metric("log_loss"),
+        scores::log_loss(&positive, &probabilities).unwrap()
+    );
+
+    // The stored calibration estimates the reference's own accuracy closely.
+    let calibration: estimate::Calibration =
+        serde_json::from_value(quality["calibration"].clone()).unwrap();
+    let flags: Vec<bool> = predicted.iter().map(|p| *p == "1").collect();
+    let estimated = estimate::estimate(&calibration, &flags, &probabilities).unwrap();
+    assert!(
+        (estimated.accuracy - metric("accuracy")).abs() < 0.02,
+        "{estimated:?} vs {}",
+        metric("accuracy")
+    );
+}
+
+#[test]
+fn baseline_build_names_a_missing_or_bad_quality_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = labelled_loans(dir.path());
+    let out = dir.path().join("b.json");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "baseline",
+            "build",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        driftwatch(&args)
+    };
+    let missing = run(&["--label", "outcome", "--prediction", "predicted"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("--label names column \"outcome\", which the file does not have"),
+        "{}",
+        stderr(&missing)
+    );
+    let not_a_score = run(&[
+        "--label",
+        "approved",
+        "--prediction",
+        "predicted",
+        "--score",
+        "income",
+    ]);
+    assert_eq!(not_a_score.status.code(), Some(1));
+    assert!(
+        stderr(&not_a_score).contains("--score column \"income\" holds"),
+        "{}",
+        stderr(&not_a_score)
+    );
+    assert!(
+        stderr(&not_a_score).contains("labelled.csv"),
+        "names the file and line: {}",
+        stderr(&not_a_score)
+    );
+    let alone = run(&["--label", "approved"]);
+    assert_ne!(alone.status.code(), Some(0), "--label needs --prediction");
+    assert!(!out.exists());
+}

@@ -8,6 +8,7 @@
 //! without a second pass.
 
 use super::profile::{CategoricalAccumulator, NumericAccumulator, ProfileLimits, TextAccumulator};
+use super::quality::{QualityBuildError, QualityBuilder, QualitySpec};
 use super::{Baseline, Column, FORMAT_NAME, FORMAT_VERSION, Profile, Source};
 use crate::dataset::{self, Cell, Location, Row, RowReader};
 use crate::schema::{Kind, KindEvidence, parse_number};
@@ -26,6 +27,10 @@ pub struct BuildOptions {
     /// Columns left out of the baseline.
     pub ignore: HashSet<String>,
     pub limits: ProfileLimits,
+    /// Columns to measure the model's quality on (`--label`, …); the label
+    /// column is then left out of the profiled columns: it is the ground
+    /// truth, which live records do not carry.
+    pub quality: Option<QualitySpec>,
 }
 
 /// Why a baseline could not be built.
@@ -57,6 +62,16 @@ pub enum BuildError {
         column: String,
         got: String,
     },
+    #[error("{file}: {source}")]
+    Quality {
+        file: String,
+        source: QualityBuildError,
+    },
+    #[error("{location}: {source}")]
+    QualityRow {
+        location: String,
+        source: QualityBuildError,
+    },
     #[error("{file}, column {column:?}: no values, so it cannot be profiled as {kind}")]
     EmptyColumn {
         file: String,
@@ -77,16 +92,24 @@ pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline,
         .columns()
         .iter()
         .enumerate()
-        .filter(|(_, name)| !options.ignore.contains(*name))
+        .filter(|(_, name)| !options.ignore.contains(*name) && !is_label(name, options))
         .map(|(i, name)| {
             let kind = options.kinds.get(name).copied();
             (i, ColumnBuilder::new(name, kind, &options.limits))
         })
         .collect();
-    let rows = read_all(reader.as_mut(), &mut columns, progress)?;
+    let mut quality = QualityColumns::new(reader.columns(), options);
+    let rows = read_all(reader.as_mut(), &mut columns, &mut quality, progress)?;
     if rows == 0 {
         return Err(BuildError::NoRows { file });
     }
+    let quality = quality
+        .map(|q| q.builder.finish())
+        .transpose()
+        .map_err(|source| BuildError::Quality {
+            file: file.clone(),
+            source,
+        })?;
     let columns = columns
         .into_iter()
         .map(|(_, b)| b.finish(&file, &options.limits))
@@ -103,7 +126,40 @@ pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline,
         },
         rows,
         columns,
+        quality,
     })
+}
+
+fn is_label(column: &str, options: &BuildOptions) -> bool {
+    options.quality.as_ref().is_some_and(|q| q.label == column)
+}
+
+/// The quality builder and where its columns are in each row.
+struct QualityColumns {
+    builder: QualityBuilder,
+    label: usize,
+    prediction: usize,
+    score: Option<usize>,
+}
+
+impl QualityColumns {
+    /// None without `--label` (its columns were checked to exist).
+    fn new(have: &[String], options: &BuildOptions) -> Option<QualityColumns> {
+        let spec = options.quality.clone()?;
+        let at = |name: &str| have.iter().position(|c| c == name).expect("checked");
+        Some(QualityColumns {
+            label: at(&spec.label),
+            prediction: at(&spec.prediction),
+            score: spec.score.as_deref().map(at),
+            builder: QualityBuilder::new(spec),
+        })
+    }
+
+    fn add(&mut self, row: &Row) -> Result<(), QualityBuildError> {
+        let score = self.score.map(|i| row.get(i));
+        self.builder
+            .add(row.get(self.label), row.get(self.prediction), score)
+    }
 }
 
 /// Rows read before the columns are folded in parallel.
@@ -114,6 +170,7 @@ const CHUNK_ROWS: usize = 4096;
 fn read_all(
     reader: &mut dyn RowReader,
     columns: &mut [(usize, ColumnBuilder)],
+    quality: &mut Option<QualityColumns>,
     progress: Progress<'_>,
 ) -> Result<u64, BuildError> {
     let mut chunk: Vec<Row> = (0..CHUNK_ROWS).map(|_| Row::default()).collect();
@@ -131,6 +188,14 @@ fn read_all(
                 got,
             }
         })?;
+        if let Some(quality) = quality.as_mut() {
+            for (row, location) in chunk.iter().zip(&locations) {
+                quality.add(row).map_err(|source| BuildError::QualityRow {
+                    location: location.to_string(),
+                    source,
+                })?;
+            }
+        }
         rows += locations.len() as u64;
         let (done, total) = reader.progress();
         progress(done, total);
@@ -187,7 +252,12 @@ fn check_named_columns(
         .kinds
         .keys()
         .map(|c| ("kind", c))
-        .chain(options.ignore.iter().map(|c| ("ignore", c)));
+        .chain(options.ignore.iter().map(|c| ("ignore", c)))
+        .chain(options.quality.iter().flat_map(|q| {
+            [("label", &q.label), ("prediction", &q.prediction)]
+                .into_iter()
+                .chain(q.score.iter().map(|s| ("score", s)))
+        }));
     for (flag, column) in named {
         if !have.contains(column) {
             return Err(BuildError::UnknownColumn {

@@ -12,6 +12,7 @@
 
 pub mod build;
 pub mod profile;
+pub mod quality;
 pub mod sketch;
 
 use crate::schema::Kind;
@@ -43,6 +44,9 @@ pub struct Baseline {
     pub rows: u64,
     /// One profile per column, in file order.
     pub columns: Vec<Column>,
+    /// The model's quality on these rows (`baseline build --label …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<quality::BaselineQuality>,
 }
 
 /// Where a baseline came from.
@@ -323,6 +327,7 @@ mod tests {
                 column("x", Profile::Numeric(numeric.finish(&limits).unwrap())),
                 column("c", Profile::Categorical(categories.finish(&limits))),
             ],
+            quality: None,
         }
     }
 

@@ -33,6 +33,7 @@ fn numeric_baseline(columns: &[(&str, &[f64])]) -> Baseline {
         },
         rows: columns[0].1.len() as u64,
         columns: columns.iter().map(column).collect(),
+        quality: None,
     }
 }
 

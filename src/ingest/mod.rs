@@ -106,6 +106,7 @@ pub(crate) mod testing {
                 kinds,
                 ignore: Default::default(),
                 limits: ProfileLimits::default(),
+                quality: None,
             };
             build(&options, &mut |_, _| {}).unwrap()
         })
