@@ -19,7 +19,9 @@
 //! SQLite database of alert state, outbox and history), and `daemon`
 //! (wiring and shutdown). `traffic` makes synthetic records for
 //! any model from its baseline; `loadgen` sends them to a running daemon,
-//! and `demo` shows the whole path on loopback.
+//! and `demo` shows the whole path on loopback. `join` is the bounded
+//! buffer that will join delayed labels (`SendOutcomes`) to sampled
+//! records; the daemon does not use it yet.
 
 #![forbid(unsafe_code)]
 
@@ -33,6 +35,7 @@ pub mod demo;
 pub mod detect;
 pub mod http;
 pub mod ingest;
+pub mod join;
 pub mod loadgen;
 pub mod metrics;
 pub mod notify;
