@@ -1,6 +1,8 @@
 """The Monitor against the real daemon on loopback: what it sends is taken,
 what the daemon refuses is counted with its reason, and the inference path
 never blocks."""
+import time
+
 import grpc
 import pandas as pd
 import pytest
@@ -180,3 +182,24 @@ def test_long_texts_make_smaller_batches_not_a_refused_one(serve, tmp_path):
         assert monitor.flush(timeout=60)
         stats = monitor.stats
     assert (stats.accepted, stats.failed) == (40, 0), stats
+
+
+def test_records_logged_while_the_daemon_restarts_are_delivered_after_it(serve, tmp_path):
+    from conftest import free_addr
+    grpc_addr = free_addr()
+    config = model_config(tmp_path / "data").replace('grpc_addr = "127.0.0.1:0"', f'grpc_addr = "{grpc_addr}"')
+    first = serve(config)
+    monitor = Monitor(target=grpc_addr, model="loans", retries=12, flush_interval=0.2)
+    monitor.log(features={"age": 30})
+    assert monitor.flush()
+    assert first.stop() == 0  # drains; the open window is saved
+    for i in range(10):  # sent into the outage: retried, not lost
+        monitor.log(features={"age": 31 + i})
+    time.sleep(1.0)  # the sender meets the outage before the daemon is back
+    second = serve(config)
+    assert monitor.flush(timeout=60)
+    stats = monitor.stats
+    monitor.close()
+    assert (stats.accepted, stats.failed) == (11, 0), stats
+    # The restarted daemon restored the first record's window and added the rest.
+    assert second.metric('driftwatch_window_records{model="loans"}') == 11
