@@ -686,6 +686,6 @@ mod tests {
         let service = &ingest.service[0];
         assert_eq!(service.name(), "Ingest");
         let methods: Vec<&str> = service.method.iter().map(|m| m.name()).collect();
-        assert_eq!(methods, ["Send", "SendStream"]);
+        assert_eq!(methods, ["Send", "SendStream", "SendOutcomes"]);
     }
 }
