@@ -13,6 +13,8 @@
 //! exact. The random offsets come from a fixed-seed generator, so the same
 //! input always gives the same baseline.
 
+use crate::stats::lerp;
+
 /// Capacity of one compactor level: the sketch is exact up to this many values.
 pub const DEFAULT_K: usize = 65_536;
 
@@ -190,17 +192,6 @@ impl SortedWeighted {
         let a = self.value_at_rank(lo as u64);
         let b = self.value_at_rank((lo as u64 + 1).min(n - 1));
         lerp(a, b, h - lo)
-    }
-}
-
-/// numpy's linear interpolation, written as numpy writes it so that equal
-/// endpoints give that value exactly.
-pub fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    let d = b - a;
-    if t >= 0.5 {
-        b - d * (1.0 - t)
-    } else {
-        a + d * t
     }
 }
 

@@ -184,6 +184,27 @@ pub(crate) fn pairwise_sum(values: &[f64]) -> f64 {
     }
 }
 
+/// numpy's linear interpolation, written as numpy writes it so that equal
+/// endpoints give that value exactly.
+pub fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let d = b - a;
+    if t >= 0.5 {
+        b - d * (1.0 - t)
+    } else {
+        a + d * t
+    }
+}
+
+/// The `p`-quantile (0–1) of sorted, non-empty `values` with numpy's default
+/// (`linear`) method: between the values of ranks `floor((n-1)p)` and the
+/// next.
+pub fn quantile_sorted(values: &[f64], p: f64) -> f64 {
+    let h = (values.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(values.len() - 1);
+    lerp(values[lo], values[hi], h - lo as f64)
+}
+
 /// Neumaier-compensated summation: a sum of 10⁵–10⁶ terms accurate to a
 /// few ulps without storing the terms (W₁ integrals, a baseline's mean).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

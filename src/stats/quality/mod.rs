@@ -11,7 +11,8 @@
 //! (`tests/fixtures/generation_reference.py`). [`estimate`] needs no labels:
 //! it estimates a binary classifier's accuracy, precision, recall and F1
 //! from its scores, calibrated on the baseline (NannyML's CBPE;
-//! `tests/vectors_estimate.rs`).
+//! `tests/vectors_estimate.rs`). [`interval`] bounds any of them: Wilson
+//! intervals for proportions, seeded percentile bootstraps for the rest.
 //!
 //! Inputs are validated up front: empty input, slices of different lengths
 //! and non-finite numbers give a [`QualityError`], never a panic or a silent
@@ -21,6 +22,7 @@
 pub mod classification;
 pub mod estimate;
 pub mod generation;
+pub mod interval;
 pub mod regression;
 pub mod scores;
 
@@ -57,6 +59,14 @@ pub enum QualityError {
     /// against (sklearn warns and returns NaN).
     #[error("every label is {class}: {metric} needs both classes in the truth")]
     SingleClass { metric: &'static str, class: bool },
+    /// A confidence level outside (0, 1).
+    #[error("confidence level {level} is not strictly between 0 and 1")]
+    InvalidLevel { level: f64 },
+    /// A proportion with more successes than trials.
+    #[error(
+        "{successes} successes out of {trials} trials: a proportion needs at most as many successes as trials"
+    )]
+    MoreSuccessesThanTrials { successes: u64, trials: u64 },
 }
 
 /// Errors unless `truth` and `predicted` are non-empty and of equal length.

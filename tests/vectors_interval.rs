@@ -1,0 +1,44 @@
+//! `stats::quality::interval::wilson` against statsmodels'
+//! `proportion_confint(method="wilson")` on every case of
+//! `tests/fixtures/interval_vectors.json` (made by
+//! `tests/fixtures/interval_reference.py`).
+mod common;
+
+use common::assert_close;
+use driftwatch::stats::quality::interval::wilson;
+use serde_json::Value;
+
+#[test]
+fn wilson_intervals_equal_statsmodels() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/interval_vectors.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let (inputs, results) = (&case["inputs"], &case["results"]);
+        let got = wilson(
+            inputs["successes"].as_u64().unwrap(),
+            inputs["trials"].as_u64().unwrap(),
+            inputs["level"].as_f64().unwrap(),
+        )
+        .unwrap();
+        let id = case["id"].as_str().unwrap();
+        assert_close(
+            got.low,
+            results["low"].as_f64().unwrap(),
+            1e-12,
+            1e-15,
+            &format!("{id} low"),
+        );
+        assert_close(
+            got.high,
+            results["high"].as_f64().unwrap(),
+            1e-12,
+            1e-15,
+            &format!("{id} high"),
+        );
+    }
+}
