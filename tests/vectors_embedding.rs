@@ -9,7 +9,7 @@
 //! are differences of O(1) terms that can cancel to near 0.
 mod common;
 
-use common::{P_REL, STAT_REL, assert_close, num, nums};
+use common::{P_REL, STAT_REL, assert_close, fixture_json, num, nums};
 use driftwatch::stats::embedding::{
     Bandwidth, Centroid, EmbeddingError, cosine_distance, euclidean_distance, linear_mmd,
     median_bandwidth,
@@ -18,15 +18,6 @@ use serde_json::Value;
 
 /// Absolute tolerance for results that are differences of O(1) terms.
 const CANCEL_ABS: f64 = 1e-15;
-
-fn load() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/embedding_vectors.json"
-    );
-    let text = std::fs::read_to_string(path).expect("embedding vectors are committed");
-    serde_json::from_str(&text).expect("embedding vectors are JSON")
-}
 
 /// Rows of decimals as float32 embeddings, rounded as numpy rounds them
 /// (decimal to double to float).
@@ -81,7 +72,7 @@ fn check_case(case: &Value) -> usize {
 
 #[test]
 fn embedding_vectors() {
-    let doc = load();
+    let doc = fixture_json("embedding_vectors.json");
     assert_eq!(doc["family"], "embedding");
     let cases = doc["cases"].as_array().expect("cases");
     assert!(cases.len() >= 20, "only {} cases", cases.len());

@@ -4,31 +4,10 @@
 //! accuracy of a synthetic stream whose quality is known to drop.
 mod common;
 
-use common::{ABS, STAT_REL, assert_close, num, nums};
+use common::{ABS, STAT_REL, assert_close, binary_labels, fixture_json, num, nums};
 use driftwatch::stats::quality::classification;
 use driftwatch::stats::quality::estimate::{Calibration, estimate};
 use serde_json::Value;
-
-fn load() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/estimate_vectors.json"
-    );
-    let text = std::fs::read_to_string(path).expect("estimate vectors are committed");
-    serde_json::from_str(&text).expect("estimate vectors are JSON")
-}
-
-fn binary(v: &Value) -> Vec<bool> {
-    v.as_array()
-        .expect("label array")
-        .iter()
-        .map(|l| match l.as_i64() {
-            Some(0) => false,
-            Some(1) => true,
-            other => panic!("not a 0/1 label: {other:?}"),
-        })
-        .collect()
-}
 
 fn assert_all_close(got: &[f64], want: &Value, context: &str) {
     let want = nums(want);
@@ -40,7 +19,8 @@ fn assert_all_close(got: &[f64], want: &Value, context: &str) {
 
 /// Checks one `calibration` case; returns the number of values compared.
 fn check_calibration(id: &str, inputs: &Value, results: &Value) -> usize {
-    let fitted = Calibration::fit(&binary(&inputs["labels"]), &nums(&inputs["scores"])).unwrap();
+    let fitted =
+        Calibration::fit(&binary_labels(&inputs["labels"]), &nums(&inputs["scores"])).unwrap();
     let predictions = fitted.predict(&nums(&inputs["queries"])).unwrap();
     assert_all_close(fitted.x_thresholds(), &results["x_thresholds"], id);
     assert_all_close(fitted.y_thresholds(), &results["y_thresholds"], id);
@@ -51,13 +31,13 @@ fn check_calibration(id: &str, inputs: &Value, results: &Value) -> usize {
 /// Checks one `estimate` case; returns the number of values compared.
 fn check_estimate(id: &str, inputs: &Value, results: &Value) -> usize {
     let calibration = Calibration::fit(
-        &binary(&inputs["reference_labels"]),
+        &binary_labels(&inputs["reference_labels"]),
         &nums(&inputs["reference_scores"]),
     )
     .unwrap();
     let e = estimate(
         &calibration,
-        &binary(&inputs["analysis_predicted"]),
+        &binary_labels(&inputs["analysis_predicted"]),
         &nums(&inputs["analysis_scores"]),
     )
     .unwrap();
@@ -82,7 +62,7 @@ fn check_estimate(id: &str, inputs: &Value, results: &Value) -> usize {
 
 #[test]
 fn estimate_vectors() {
-    let doc = load();
+    let doc = fixture_json("estimate_vectors.json");
     assert_eq!(doc["family"], "estimate");
     let cases = doc["cases"].as_array().expect("cases");
     assert!(cases.len() >= 20, "only {} cases", cases.len());

@@ -4,18 +4,9 @@
 //! result key, tokenizers included.
 mod common;
 
-use common::{ABS, STAT_REL, assert_close, num};
+use common::{ABS, STAT_REL, assert_close, fixture_json, num};
 use driftwatch::stats::quality::generation::{self, Bleu, RougePair};
 use serde_json::Value;
-
-fn load() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/generation_vectors.json"
-    );
-    let text = std::fs::read_to_string(path).expect("generation vectors are committed");
-    serde_json::from_str(&text).expect("generation vectors are JSON")
-}
 
 fn texts(v: &Value) -> Vec<&str> {
     v.as_array()
@@ -110,7 +101,7 @@ fn check_tokens(key: &str, references: &[&str], candidates: &[&str], want: &Valu
 
 #[test]
 fn generation_vectors() {
-    let doc = load();
+    let doc = fixture_json("generation_vectors.json");
     assert_eq!(doc["family"], "generation");
     let cases = doc["cases"].as_array().expect("cases");
     assert!(cases.len() >= 30, "only {} cases", cases.len());

@@ -4,17 +4,12 @@
 //! `tests/fixtures/interval_reference.py`).
 mod common;
 
-use common::assert_close;
+use common::{assert_close, fixture_json};
 use driftwatch::stats::quality::interval::wilson;
-use serde_json::Value;
 
 #[test]
 fn wilson_intervals_equal_statsmodels() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/interval_vectors.json"
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = fixture_json("interval_vectors.json");
     let cases = doc["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
     for case in cases {

@@ -2,36 +2,15 @@
 //! `tests/fixtures/quality_sklearn.py`): every case, every result key.
 mod common;
 
-use common::{ABS, STAT_REL, assert_close, num, nums};
+use common::{ABS, STAT_REL, assert_close, binary_labels, fixture_json, num, nums};
 use driftwatch::stats::quality::{QualityError, classification, regression, scores};
 use serde_json::Value;
-
-fn load() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/quality_vectors.json"
-    );
-    let text = std::fs::read_to_string(path).expect("quality vectors are committed");
-    serde_json::from_str(&text).expect("quality vectors are JSON")
-}
 
 fn labels(v: &Value) -> Vec<&str> {
     v.as_array()
         .expect("label array")
         .iter()
         .map(|l| l.as_str().expect("string label"))
-        .collect()
-}
-
-fn binary(v: &Value) -> Vec<bool> {
-    v.as_array()
-        .expect("label array")
-        .iter()
-        .map(|l| match l.as_i64() {
-            Some(0) => false,
-            Some(1) => true,
-            other => panic!("not a 0/1 label: {other:?}"),
-        })
         .collect()
 }
 
@@ -54,7 +33,7 @@ fn check_classification(inputs: &Value, key: &str) -> f64 {
 
 /// The metric, or NaN where it is undefined (sklearn's encoding of it).
 fn check_scores(inputs: &Value, key: &str) -> f64 {
-    let (t, s) = (binary(&inputs["y_true"]), nums(&inputs["y_score"]));
+    let (t, s) = (binary_labels(&inputs["y_true"]), nums(&inputs["y_score"]));
     match key {
         "roc_auc" => match scores::roc_auc(&t, &s) {
             Ok(auc) => auc,
@@ -78,7 +57,7 @@ fn check_regression(inputs: &Value, key: &str) -> f64 {
 
 #[test]
 fn quality_vectors() {
-    let doc = load();
+    let doc = fixture_json("quality_vectors.json");
     assert_eq!(doc["family"], "quality");
     let cases = doc["cases"].as_array().expect("cases");
     assert!(cases.len() >= 15, "only {} cases", cases.len());

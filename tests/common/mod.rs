@@ -24,6 +24,29 @@ pub fn load_cases(family: &str) -> Vec<Value> {
     cases
 }
 
+/// A committed fixture, `tests/fixtures/NAME`, parsed.
+pub fn fixture_json(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// An array of 0/1 labels as booleans.
+pub fn binary_labels(v: &Value) -> Vec<bool> {
+    v.as_array()
+        .expect("label array")
+        .iter()
+        .map(|l| match l.as_i64() {
+            Some(0) => false,
+            Some(1) => true,
+            other => panic!("not a 0/1 label: {other:?}"),
+        })
+        .collect()
+}
+
 /// A number as the vectors encode it: a JSON number or "inf", "-inf", "nan".
 pub fn num(v: &Value) -> f64 {
     match v {
