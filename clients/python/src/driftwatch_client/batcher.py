@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Callable, Deque, List, Optional, Sequence, Tuple
+from typing import Callable, Deque, List, Optional, Tuple
 
 import grpc
 

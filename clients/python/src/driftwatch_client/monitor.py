@@ -76,15 +76,18 @@ class Monitor:
         `id` (needed to join a later `log_outcome`). `time` is when it was
         made (a datetime or epoch seconds; default now). True when the
         record is queued to be sent; False when sampled out or dropped.
-        Raises `TypeError` for a value of no driftwatch kind."""
-        record = values.record(features, outputs, metrics, id, time if time is not None else _now())
+        Raises `TypeError` for a value of no driftwatch kind (checked on
+        the records that sampling keeps)."""
         self._batcher.count(logged=1)
+        if self._reservoir is None and not self._sampler.keep(id):
+            # Decided before converting, so a sampled-out record costs the
+            # caller a hash, not a conversion.
+            self._batcher.count(sampled_out=1)
+            return False
+        record = values.record(features, outputs, metrics, id, time if time is not None else _now())
         if self._reservoir is not None:
             self._batcher.check_open()
             return self._reservoir.offer(record)
-        if not self._sampler.keep(id):
-            self._batcher.count(sampled_out=1)
-            return False
         return self._batcher.add_record(record)
 
     def log_outcome(self, id: str, labels: Mapping[str, Any], time: Any = None) -> bool:
