@@ -355,3 +355,27 @@ async fn every_queried_metric_is_exported() {
         );
     }
 }
+
+/// The metric names in the first column of README.md's metric table.
+fn documented_metrics() -> BTreeSet<String> {
+    read(&repo().join("README.md"))
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `driftwatch_"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(|name| format!("driftwatch_{name}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_documents_exactly_the_exported_metrics() {
+    let exported = exported().await;
+    let documented = documented_metrics();
+    assert!(documented.len() >= 10, "{documented:?}");
+    let undocumented: Vec<_> = exported.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "exported but not in README.md's metric table: {undocumented:?}"
+    );
+    let stale: Vec<_> = documented.difference(&exported).collect();
+    assert!(stale.is_empty(), "in README.md but not exported: {stale:?}");
+}
