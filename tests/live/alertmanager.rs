@@ -42,21 +42,7 @@ impl Alertmanager {
     }
 }
 
-/// Everything goes to one webhook, firing and resolved, 1 s after it
-/// arrives or changes; nothing repeats within a test.
+/// `tests/fixtures/stack/alertmanager.yml`: everything to one webhook.
 fn config(webhook_url: &str) -> String {
-    format!(
-        r#"route:
-  receiver: hook
-  group_by: [alertname, model]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: '{webhook_url}'
-        send_resolved: true
-"#
-    )
+    super::stack_config("alertmanager.yml").replace("{webhook_url}", webhook_url)
 }

@@ -28,6 +28,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
+/// A config of the end-to-end Prometheus stack, `tests/fixtures/stack/NAME`,
+/// shared with the Python client's end-to-end test.
+pub fn stack_config(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stack")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The bundled example's baseline.
 pub fn baseline_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/loans/baseline.json")

@@ -80,21 +80,9 @@ impl Prometheus {
 }
 
 fn config(driftwatch: SocketAddr, alertmanager: &str) -> String {
-    format!(
-        r#"global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ['{alertmanager}']
-scrape_configs:
-  - job_name: driftwatch
-    static_configs:
-      - targets: ['{driftwatch}']
-"#
-    )
+    super::stack_config("prometheus.yml")
+        .replace("{driftwatch}", &driftwatch.to_string())
+        .replace("{alertmanager}", alertmanager)
 }
 
 /// `alerts/driftwatch.rules.yml` with every `for:` cut to one second.

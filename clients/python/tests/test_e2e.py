@@ -19,6 +19,11 @@ from driftwatch_client import Monitor
 RULES = REPO / "alerts" / "driftwatch.rules.yml"
 
 
+def stack_config(name: str) -> str:
+    """A config shared with the daemon's own end-to-end tests (tests/live)."""
+    return (REPO / "tests" / "fixtures" / "stack" / name).read_text()
+
+
 def drifted(frame: pd.DataFrame) -> pd.DataFrame:
     """The reference rows moved: older, richer applicants borrowing more,
     for a purpose and a term the model never saw."""
@@ -29,18 +34,7 @@ def drifted(frame: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture
 def alertmanager(tmp_path, receiver):
-    (tmp_path / "alertmanager.yml").write_text(f"""route:
-  receiver: hook
-  group_by: [alertname, model]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: '{receiver.url}'
-        send_resolved: true
-""")
+    (tmp_path / "alertmanager.yml").write_text(stack_config("alertmanager.yml").replace("{webhook_url}", receiver.url))
     tool = Tool(["prometheus-alertmanager", "alertmanager"], "prometheus-alertmanager", lambda addr: [
         f"--web.listen-address={addr}", "--cluster.listen-address=",
         f"--storage.path={tmp_path / 'am-data'}", f"--config.file={tmp_path / 'alertmanager.yml'}",
@@ -51,19 +45,8 @@ receivers:
 
 def prometheus(tmp_path, scrape: str, alertmanager: str) -> Tool:
     (tmp_path / "rules.yml").write_text(re.sub(r"(?m)^(\s*)for:.*$", r"\1for: 1s", RULES.read_text()))
-    (tmp_path / "prometheus.yml").write_text(f"""global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ['{alertmanager}']
-scrape_configs:
-  - job_name: driftwatch
-    static_configs:
-      - targets: ['{scrape}']
-""")
+    (tmp_path / "prometheus.yml").write_text(
+        stack_config("prometheus.yml").replace("{driftwatch}", scrape).replace("{alertmanager}", alertmanager))
     return Tool(["prometheus"], "prometheus", lambda addr: [
         f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'prom-data'}",
         f"--web.listen-address={addr}",
