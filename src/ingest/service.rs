@@ -4,6 +4,8 @@
 //! problems become gRPC statuses: a bad token UNAUTHENTICATED, an unknown
 //! model NOT_FOUND (naming the known ones), a malformed batch
 //! INVALID_ARGUMENT, overload RESOURCE_EXHAUSTED, shutdown UNAVAILABLE.
+//! `SendOutcomes` (delayed labels) is in the contract but not served yet:
+//! it answers UNIMPLEMENTED, after the token check.
 
 use super::validate::Outcome;
 use crate::config::Secret;
