@@ -9,6 +9,8 @@
 //! equally spaced quantiles from a [`sketch::QuantileSketch`]. Categorical
 //! columns keep category counts (top K plus `__other__`); text columns keep a
 //! numeric profile of each descriptor in [`crate::schema::TEXT_DESCRIPTORS`].
+//! With a label column, the baseline also holds the model's quality on the
+//! reference rows and its score calibration ([`quality`]).
 
 pub mod build;
 pub mod profile;

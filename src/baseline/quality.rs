@@ -149,11 +149,6 @@ impl QualityBuilder {
         }
     }
 
-    /// The columns it reads: label, prediction and score (if any).
-    pub fn spec(&self) -> &QualitySpec {
-        &self.spec
-    }
-
     /// Adds one row's label, prediction and score cells.
     pub fn add(
         &mut self,
