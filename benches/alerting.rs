@@ -91,6 +91,7 @@ fn alerting(c: &mut Criterion) {
             records: RECORDS as u64,
         };
         WindowReport {
+            performance: Default::default(),
             window,
             report: detect(&model.baseline, &s, &options),
         }

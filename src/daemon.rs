@@ -291,6 +291,9 @@ fn declare_series(config: &Config, metrics: &Metrics) {
         for column in &model.baseline.columns {
             metrics.declare_feature(&model.name, &column.name);
         }
+        if let Some(quality) = &model.quality {
+            metrics.declare_quality(&model.name, quality);
+        }
     }
     for rule in &config.rules {
         metrics.declare_rule(&rule.model, &rule.name, rule.severity.as_str());
@@ -406,7 +409,7 @@ async fn tick(
             _ = clock.tick() => {
                 let now = Utc::now();
                 for model in models.values() {
-                    model.close_if_due(now);
+                    model.tick(now);
                 }
             }
             _ = checkpoint.tick() => {

@@ -41,6 +41,7 @@ pub mod metrics;
 pub mod notify;
 pub mod pipeline;
 pub mod proto;
+pub mod quality;
 pub mod report;
 pub mod schema;
 pub mod stats;

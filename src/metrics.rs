@@ -10,6 +10,9 @@
 //! friends), so dashboards and `absent()` alerts work before the first
 //! window closes: counters start at 0, scores at NaN (not evaluated yet).
 
+use crate::config::QualityConfig;
+use crate::pipeline::ESTIMATED_METRICS;
+use crate::quality::{OUTCOME_RESULTS, SKIP_REASONS};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// Why a record (or a whole request) was rejected: the `reason` label of
@@ -68,6 +71,31 @@ pub struct Metrics {
     pub outbox_depth: IntGaugeVec,
     /// Age of the oldest notification waiting in the outbox (0 when none).
     pub outbox_oldest_age_seconds: GaugeVec,
+    /// The latest window's operational metrics, by model, key and stat.
+    pub window_metric: GaugeVec,
+    /// Operational values dropped because their key was beyond
+    /// `max_metrics`, by model.
+    pub window_metrics_dropped_total: IntCounterVec,
+    /// The latest labelled window's quality, by model and metric.
+    pub quality: GaugeVec,
+    /// Its confidence interval's ends, by model, metric and bound.
+    pub quality_bound: GaugeVec,
+    /// The reference value of each quality metric.
+    pub quality_baseline: GaugeVec,
+    /// The label-free estimate of the latest window, by model and metric.
+    pub quality_estimate: GaugeVec,
+    /// Labelled records of the latest labelled window.
+    pub quality_labelled_records: IntGaugeVec,
+    /// Labelled windows evaluated, by model and status.
+    pub quality_windows_total: IntCounterVec,
+    /// Records quality could not use, by model and reason.
+    pub quality_records_skipped_total: IntCounterVec,
+    /// Outcomes received, by model and result.
+    pub outcomes_total: IntCounterVec,
+    /// Records held in the join buffer, by model.
+    pub label_buffer_records: IntGaugeVec,
+    /// Records that left the join buffer unlabelled, by model and reason.
+    pub label_buffer_dropped_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -165,7 +193,101 @@ impl Metrics {
                 "Seconds since the oldest notification waiting in the outbox was made (0 when none waits).",
                 &["notifier"],
             ),
+            window_metric: gauge(
+                "driftwatch_window_metric",
+                "The latest window's statistic (count, mean, total, min, max, p50, p95, p99) of an operational metric of the records.",
+                &["model", "metric", "stat"],
+            ),
+            window_metrics_dropped_total: counter(
+                "driftwatch_window_metrics_dropped_total",
+                "Operational metric values dropped because their key was beyond the model's max_metrics.",
+                &["model"],
+            ),
+            quality: gauge(
+                "driftwatch_quality",
+                "The latest labelled window's quality metric (NaN before one, or when it had fewer than min_labels labels).",
+                &["model", "metric"],
+            ),
+            quality_bound: gauge(
+                "driftwatch_quality_bound",
+                "The ends (low, high) of the latest labelled window's quality metric's confidence interval.",
+                &["model", "metric", "bound"],
+            ),
+            quality_baseline: gauge(
+                "driftwatch_quality_baseline",
+                "The reference value of a quality metric (baseline file or config; NaN when none).",
+                &["model", "metric"],
+            ),
+            quality_estimate: gauge(
+                "driftwatch_quality_estimate",
+                "The latest window's label-free quality estimate from its scores (CBPE).",
+                &["model", "metric"],
+            ),
+            quality_labelled_records: int_gauge(
+                "driftwatch_quality_labelled_records",
+                "Labelled records of the latest labelled window.",
+                &["model"],
+            ),
+            quality_windows_total: counter(
+                "driftwatch_quality_windows_total",
+                "Windows whose quality was evaluated from their labels, by status (ok, insufficient_labels).",
+                &["model", "status"],
+            ),
+            quality_records_skipped_total: counter(
+                "driftwatch_quality_records_skipped_total",
+                "Accepted records left out of quality, by reason.",
+                &["model", "reason"],
+            ),
+            outcomes_total: counter(
+                "driftwatch_outcomes_total",
+                "Outcomes (delayed labels) received, by result: joined, late (its window was already evaluated), duplicate, unknown (id not held) or invalid.",
+                &["model", "result"],
+            ),
+            label_buffer_records: int_gauge(
+                "driftwatch_label_buffer_records",
+                "Records held in the join buffer for their labels.",
+                &["model"],
+            ),
+            label_buffer_dropped_total: counter(
+                "driftwatch_label_buffer_dropped_total",
+                "Records that left the join buffer unlabelled, by reason (expired, evicted).",
+                &["model", "reason"],
+            ),
             registry,
+        }
+    }
+
+    /// Creates the quality series of a model with a quality section.
+    pub fn declare_quality(&self, model: &str, quality: &QualityConfig) {
+        for metric in &quality.metrics {
+            let name = metric.as_str();
+            self.quality.with_label_values(&[model, name]).set(f64::NAN);
+            for bound in ["low", "high"] {
+                (self.quality_bound.with_label_values(&[model, name, bound])).set(f64::NAN);
+            }
+            let reference = quality.reference.get(metric).copied();
+            (self.quality_baseline.with_label_values(&[model, name]))
+                .set(reference.unwrap_or(f64::NAN));
+        }
+        if quality.calibration.is_some() {
+            for metric in ESTIMATED_METRICS {
+                (self.quality_estimate.with_label_values(&[model, metric])).set(f64::NAN);
+            }
+        }
+        self.quality_labelled_records.with_label_values(&[model]);
+        for status in ["ok", "insufficient_labels"] {
+            self.quality_windows_total
+                .with_label_values(&[model, status]);
+        }
+        for reason in SKIP_REASONS {
+            (self.quality_records_skipped_total).with_label_values(&[model, reason]);
+        }
+        for result in OUTCOME_RESULTS {
+            self.outcomes_total.with_label_values(&[model, result]);
+        }
+        self.label_buffer_records.with_label_values(&[model]);
+        for reason in ["expired", "evicted"] {
+            (self.label_buffer_dropped_total).with_label_values(&[model, reason]);
         }
     }
 
@@ -182,6 +304,8 @@ impl Metrics {
         self.windows_evaluated_total.with_label_values(&[model]);
         self.drift_share.with_label_values(&[model]).set(f64::NAN);
         self.last_evaluation_timestamp_seconds
+            .with_label_values(&[model]);
+        self.window_metrics_dropped_total
             .with_label_values(&[model]);
     }
 

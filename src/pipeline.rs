@@ -11,16 +11,25 @@
 
 use crate::baseline::Baseline;
 use crate::config::{ModelConfig, Window};
-use crate::detect::{DetectOptions, WindowReport, detect, feature_label};
+use crate::detect::{DetectOptions, Performance, WindowReport, detect, feature_label, featureless};
 use crate::ingest::ModelSchema;
+use crate::ingest::extract::{ExtractKeys, Extras, extract};
 use crate::ingest::validate::{Outcome, REASON_NAMES, RequestError, validate_into};
 use crate::metrics::Metrics;
 use crate::proto::v1::SendRequest;
+use crate::quality::{LabelledWindow, QualityTracker};
+use crate::stats::quality::estimate::Estimate;
 use crate::window::{ClosedWindow, LiveWindow, WindowLimits, WindowShape};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 use tokio::sync::mpsc;
+
+mod outcomes;
+mod publish;
+
+pub use outcomes::OutcomesError;
+pub use publish::ESTIMATED_METRICS;
 
 /// Closed windows waiting for detection, per model.
 const QUEUED_WINDOWS: usize = 4;
@@ -43,6 +52,7 @@ pub fn window_limits(config: &ModelConfig) -> WindowLimits {
     WindowLimits {
         reservoir: config.reservoir,
         max_new_categories: config.max_new_categories,
+        max_metrics: config.max_metrics,
     }
 }
 
@@ -53,7 +63,10 @@ pub struct ModelPipeline {
     schema: ModelSchema,
     shape: WindowShape,
     options: DetectOptions,
+    keys: ExtractKeys,
     open: Mutex<OpenWindow>,
+    /// Quality from delayed labels; locked after `open` when both are.
+    quality: Option<Mutex<QualityTracker>>,
     latest: RwLock<Option<Arc<WindowReport>>>,
     metrics: Metrics,
 }
@@ -62,12 +75,24 @@ pub struct ModelPipeline {
 /// begun).
 struct OpenWindow {
     window: LiveWindow,
-    queue: Option<mpsc::Sender<ClosedWindow>>,
+    queue: Option<mpsc::Sender<Closed>>,
+}
+
+/// What the evaluator takes from the queue.
+#[derive(Debug)]
+enum Closed {
+    /// A window that closed, with its label-free quality estimate.
+    Drift {
+        window: ClosedWindow,
+        estimate: Option<Estimate>,
+    },
+    /// A closed window whose labels are in.
+    Labelled(LabelledWindow),
 }
 
 /// The receiving end of a model's queue of closed windows, for
 /// [`ModelPipeline::evaluate_all`].
-pub struct ClosedWindows(mpsc::Receiver<ClosedWindow>);
+pub struct ClosedWindows(mpsc::Receiver<Closed>);
 
 impl ModelPipeline {
     /// The pipeline of a configured model, continuing `restored` (a window
@@ -84,16 +109,24 @@ impl ModelPipeline {
             .window_records
             .with_label_values(&[&config.name])
             .set(window.records as i64);
+        let quality =
+            (config.quality.as_ref()).map(|q| Mutex::new(QualityTracker::new(q, config.reservoir)));
+        let keys = ExtractKeys {
+            quality: (config.quality.as_ref()).map(|q| (q.prediction.clone(), q.score.clone())),
+            cost: config.cost.clone(),
+        };
         let pipeline = ModelPipeline {
             name: config.name.clone(),
             schema: ModelSchema::new(&config.baseline, config.unknown_fields),
             options: DetectOptions::from(config),
             config: config.clone(),
             shape,
+            keys,
             open: Mutex::new(OpenWindow {
                 window,
                 queue: Some(queue),
             }),
+            quality,
             latest: RwLock::new(None),
             metrics,
         };
@@ -132,7 +165,8 @@ impl ModelPipeline {
             }
         };
         if outcome.accepted > 0 {
-            self.add(batch, outcome.accepted).inspect_err(|e| {
+            let extras = extract(&self.keys, request, &outcome.rejected_rows);
+            self.add(batch, extras, outcome.accepted).inspect_err(|e| {
                 let reason = match e {
                     IngestError::ShuttingDown { .. } => "shutting_down",
                     _ => "overloaded",
@@ -144,7 +178,12 @@ impl ModelPipeline {
         Ok(outcome)
     }
 
-    fn add(&self, batch: crate::detect::Sample, accepted: u64) -> Result<(), IngestError> {
+    fn add(
+        &self,
+        batch: crate::detect::Sample,
+        extras: Extras<'_>,
+        accepted: u64,
+    ) -> Result<(), IngestError> {
         let mut open = self.open.lock().expect("no panic while holding the window");
         let OpenWindow { window, queue } = &mut *open;
         let Some(queue) = queue else {
@@ -160,8 +199,10 @@ impl ModelPipeline {
             });
         }
         window.absorb(&self.shape, batch);
+        window.absorb_metrics(&self.shape, extras.metrics);
+        self.observe(extras.observed);
         if closes {
-            let closed = window.close(&self.shape, Utc::now());
+            let closed = self.close(window, Utc::now());
             // Only the holder of the lock sends, and there was room.
             queue
                 .try_send(closed)
@@ -169,6 +210,33 @@ impl ModelPipeline {
         }
         self.gauge_window(window);
         Ok(())
+    }
+
+    /// Hands the accepted records' predictions to quality, counting those
+    /// it cannot use.
+    fn observe(&self, observed: Vec<crate::quality::Observed<'_>>) {
+        let Some(quality) = &self.quality else {
+            return;
+        };
+        let now = Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        let mut tracker = quality.lock().expect("no panic while holding quality");
+        for record in observed {
+            if let Err(reason) = tracker.observe(now, record) {
+                (self.metrics.quality_records_skipped_total)
+                    .with_label_values(&[&self.name, reason])
+                    .inc();
+            }
+        }
+    }
+
+    /// Closes the open window (the caller holds its lock) and tells quality.
+    fn close(&self, window: &mut LiveWindow, now: DateTime<Utc>) -> Closed {
+        let window = window.close(&self.shape, now);
+        let estimate = (self.quality.as_ref()).and_then(|q| {
+            let mut tracker = q.lock().expect("no panic while holding quality");
+            tracker.close_window(window.span)
+        });
+        Closed::Drift { window, estimate }
     }
 
     /// Closes the open window if it has been open its configured duration
@@ -186,8 +254,23 @@ impl ModelPipeline {
         if let (true, Some(queue)) = (due, queue)
             && let Ok(permit) = queue.try_reserve()
         {
-            permit.send(window.close(&self.shape, now));
+            permit.send(self.close(window, now));
             self.gauge_window(window);
+        }
+    }
+
+    /// What the daemon's clock does for the model: closes a duration window
+    /// that is due, lets records past their label ttl go, and queues the
+    /// windows whose labels are in.
+    pub fn tick(&self, now: DateTime<Utc>) {
+        self.close_if_due(now);
+        if let Some(quality) = &self.quality {
+            let nanos = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
+            quality
+                .lock()
+                .expect("no panic while holding quality")
+                .expire(nanos);
+            self.queue_labelled();
         }
     }
 
@@ -225,9 +308,12 @@ impl ModelPipeline {
     ) {
         while let Some(window) = closed.0.recv().await {
             let pipeline = Arc::clone(&self);
-            let report = tokio::task::spawn_blocking(move || pipeline.evaluate(window))
-                .await
-                .expect("detection does not panic");
+            let report = tokio::task::spawn_blocking(move || match window {
+                Closed::Drift { window, estimate } => pipeline.evaluate(window, estimate),
+                Closed::Labelled(window) => pipeline.evaluate_labels(&window),
+            })
+            .await
+            .expect("detection does not panic");
             if reports.send(report).await.is_err() {
                 tracing::warn!(model = %self.name, "no one takes window reports any more");
             }
@@ -236,14 +322,20 @@ impl ModelPipeline {
 
     /// Compares one closed window with the baseline and publishes the
     /// result.
-    fn evaluate(&self, window: ClosedWindow) -> Arc<WindowReport> {
+    fn evaluate(&self, window: ClosedWindow, estimate: Option<Estimate>) -> Arc<WindowReport> {
         let started = Instant::now();
         let report = detect(self.baseline(), &window.sample, &self.options);
         let report = Arc::new(WindowReport {
             window: window.span,
             report,
+            performance: Performance {
+                metrics: window.metrics,
+                estimate,
+                quality: None,
+            },
         });
         self.publish(&report);
+        self.publish_performance(&report.performance, window.dropped_metrics);
         tracing::info!(
             model = %self.name,
             records = report.window.records,
@@ -258,6 +350,30 @@ impl ModelPipeline {
         );
         *self.latest.write().expect("no panic while writing") = Some(Arc::clone(&report));
         report
+    }
+
+    /// Judges a window's labels and publishes the result. Its report has
+    /// no features: only quality rules read it.
+    fn evaluate_labels(&self, window: &LabelledWindow) -> Arc<WindowReport> {
+        let config = (self.config.quality.as_ref()).expect("labelled windows come from quality");
+        let judged = crate::quality::evaluate(config, window);
+        self.publish_quality(&judged);
+        tracing::info!(
+            model = %self.name,
+            window_start = %window.span.start,
+            window_end = %window.span.end,
+            labelled = judged.labelled,
+            status = ?judged.status,
+            "window quality evaluated"
+        );
+        Arc::new(WindowReport {
+            window: window.span,
+            report: featureless(self.baseline(), window.labelled, &self.options),
+            performance: Performance {
+                quality: Some(judged),
+                ..Performance::default()
+            },
+        })
     }
 
     /// Sets the score gauges from a window's report.
@@ -347,6 +463,9 @@ mod tests {
             reservoir: 100,
             max_new_categories: 10,
             features: BTreeMap::new(),
+            max_metrics: 4,
+            quality: None,
+            cost: None,
         };
         let metrics = Metrics::new();
         let (pipeline, closed) = ModelPipeline::new(&config, None, metrics.clone());
@@ -385,7 +504,7 @@ mod tests {
         assert_eq!(overloaded.get(), 6);
         // Once detection takes a window, the batch goes through.
         let window = closed.0.try_recv().unwrap();
-        assert_eq!(window.span.records, 10);
+        assert!(matches!(window, Closed::Drift { window, .. } if window.span.records == 10));
         assert_eq!(pipeline.ingest(&batch(6)).unwrap().accepted, 6);
         assert_eq!(
             metrics.records_total.with_label_values(&["loans"]).get(),
@@ -411,7 +530,8 @@ mod tests {
         pipeline.close_if_due(opened + chrono::Duration::seconds(59));
         assert!(closed.0.try_recv().is_err());
         pipeline.close_if_due(opened + chrono::Duration::seconds(60));
-        assert_eq!(closed.0.try_recv().unwrap().span.records, 3);
+        let closed = closed.0.try_recv().unwrap();
+        assert!(matches!(closed, Closed::Drift { window, .. } if window.span.records == 3));
         assert_eq!(pipeline.open_window().0, 0);
     }
 

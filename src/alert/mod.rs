@@ -152,7 +152,7 @@ impl Rule {
     fn evaluate(&mut self, report: &WindowReport) -> Vec<Transition> {
         let end = report.window.end;
         let mut transitions = Vec::new();
-        for (key, reading) in subject::readings(&self.config, &report.report) {
+        for (key, reading) in subject::readings(&self.config, report) {
             let before = self.alerts.remove(&key);
             let (after, happened) = step(before, reading, &self.config, end);
             if let Some(happened) = happened {

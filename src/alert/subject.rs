@@ -8,8 +8,10 @@
 
 use super::state::Reading;
 use crate::config::condition::EVERY_FEATURE;
+use crate::config::condition::QualityRead;
 use crate::config::{Condition, RuleConfig, Scope, Subject};
-use crate::detect::{FeatureReport, Report, Status, TestReport};
+use crate::detect::{FeatureReport, Performance, Report, Status, TestReport, WindowReport};
+use crate::quality::{Metric, QualityStatus};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -19,7 +21,7 @@ pub(super) const WINDOW_ALERT: &str = "";
 /// Each alert of `rule` that the report can judge, with its reading. The
 /// exit condition is read on the same feature as `when` (a window rule's
 /// `resolve_when` may name another feature: it is read wherever it is).
-pub(super) fn readings(rule: &RuleConfig, report: &Report) -> BTreeMap<String, Reading> {
+pub(super) fn readings(rule: &RuleConfig, report: &WindowReport) -> BTreeMap<String, Reading> {
     let exits = rule.resolve_when.as_ref().map(|c| observe(c, report));
     let window_rule = rule.scope == Scope::Window;
     observe(&rule.when, report)
@@ -53,12 +55,12 @@ pub(super) fn readings(rule: &RuleConfig, report: &Report) -> BTreeMap<String, R
 }
 
 /// The condition's subject in the report, by alert key.
-fn observe(condition: &Condition, report: &Report) -> BTreeMap<String, f64> {
+fn observe(condition: &Condition, window: &WindowReport) -> BTreeMap<String, f64> {
+    let report = &window.report;
     let judged = report.evaluated_features > 0;
-    let window = |v: f64| BTreeMap::from([(WINDOW_ALERT.to_owned(), v)]);
     match &condition.subject {
-        Subject::DriftShare if judged => window(report.drift_share),
-        Subject::DriftedFeatures if judged => window(report.drifted_features as f64),
+        Subject::DriftShare if judged => window_value(report.drift_share),
+        Subject::DriftedFeatures if judged => window_value(report.drifted_features as f64),
         Subject::DriftShare | Subject::DriftedFeatures => BTreeMap::new(),
         Subject::Statistic { feature, test } => by_feature(report, feature, |t| {
             (t.test == *test).then_some(t.statistic).flatten()
@@ -72,7 +74,50 @@ fn observe(condition: &Condition, report: &Report) -> BTreeMap<String, f64> {
                 .flatten()
                 .map(|d| f64::from(u8::from(d)))
         }),
+        Subject::Quality { metric, read } => {
+            quality(&window.performance, *metric, *read).map_or_else(BTreeMap::new, window_value)
+        }
+        Subject::Operational { key, stat } => (window.performance.metrics.get(key))
+            .and_then(|s| s.get(stat))
+            .filter(|v| v.is_finite())
+            .map_or_else(BTreeMap::new, window_value),
     }
+}
+
+/// A quality subject's value, when the report can say: from a labelled
+/// window with enough labels, or (`estimate`) from a drift window's
+/// estimate.
+fn quality(performance: &Performance, metric: Metric, read: QualityRead) -> Option<f64> {
+    if read == QualityRead::Estimate {
+        let e = performance.estimate.as_ref()?;
+        return match metric {
+            Metric::Accuracy => Some(e.accuracy),
+            Metric::Precision => Some(e.precision),
+            Metric::Recall => Some(e.recall),
+            Metric::F1 => Some(e.f1),
+            _ => None,
+        };
+    }
+    let report = performance.quality.as_ref()?;
+    if report.status != QualityStatus::Ok {
+        return None;
+    }
+    let m = report.metric(metric)?;
+    let value = match read {
+        QualityRead::Value => m.value,
+        QualityRead::Drop => m.drop,
+        QualityRead::DropLower => m.drop_lower,
+        QualityRead::Low => m.low,
+        QualityRead::High => m.high,
+        QualityRead::Degraded => m.degraded.map(|d| f64::from(u8::from(d))),
+        QualityRead::Estimate => None,
+    };
+    value.filter(|v| v.is_finite())
+}
+
+/// The one reading of a window subject.
+fn window_value(v: f64) -> BTreeMap<String, f64> {
+    BTreeMap::from([(WINDOW_ALERT.to_owned(), v)])
 }
 
 /// `value` of each judged test of `feature` (every feature for `*`) that

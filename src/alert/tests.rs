@@ -84,6 +84,7 @@ pub(super) fn window(n: u32, features: Vec<FeatureReport>) -> WindowReport {
     let drifted = features.iter().filter(|f| f.drifted == Some(true)).count() as u64;
     let minute = |m: u32| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).unwrap();
     WindowReport {
+        performance: Default::default(),
         window: WindowSpan {
             start: minute(n.saturating_sub(1)),
             end: minute(n),

@@ -35,6 +35,7 @@ url = "http://127.0.0.1:9/hook"
 fn window(share: f64) -> WindowReport {
     let now = Utc::now();
     WindowReport {
+        performance: Default::default(),
         window: WindowSpan {
             start: now,
             end: now,

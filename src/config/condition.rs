@@ -7,6 +7,10 @@
 //!            | "feature." name "." test             the test's statistic on that feature
 //!            | "feature." name "." test ".p_value"  the test's p-value (p-value tests only)
 //!            | "feature." name ".drifted"           1 when its deciding test drifted, else 0
+//!            | "metric." quality [ "." read ]         a quality metric of a window's labels
+//!            | "metric." key "." stat                 an operational metric's window statistic
+//! read      := "drop" | "drop_lower" | "low" | "high" | "degraded" | "estimate"
+//! stat      := "count" | "mean" | "total" | "min" | "max" | "p50" | "p95" | "p99"
 //! op        := ">=" | ">" | "<=" | "<" | "=="
 //! number    := a finite decimal number (`0.5`, `3`, `1e-3`)
 //! ```
@@ -19,12 +23,28 @@
 //! operator are optional. Whether the feature exists and the test applies to
 //! it is checked against the model's baseline during validation.
 //!
+//! `quality` is a metric name of the model's `[model.quality]`
+//! (`accuracy`, `f1`, `mae`, `rougeL`, `negative_share`, …). Without a
+//! read the subject is the metric's value on a window's labels; `drop` is
+//! how much worse than the reference it is (reference − value where higher
+//! is better, value − reference for errors), `drop_lower` the least drop
+//! the confidence interval allows (> 0: worse beyond the noise of the
+//! sample, so `metric.accuracy.drop_lower > 0` asks for a significant
+//! drop), `low`/`high` the interval's ends, `degraded` 1 when `min`, `max`
+//! or `max_drop` is breached, and `estimate` the label-free estimate
+//! (accuracy, precision, recall, f1 of binary classifiers with scores).
+//! Quality subjects are read only from windows with at least `min_labels`
+//! labels. `key` is a key of the records' `metrics` maps (`latency_ms`),
+//! or `cost`.
+//!
 //! A feature rule (`feature = "*"` or a name) writes its `when` without the
 //! feature — `psi > 0.2`, `ks.p_value < 0.01`, or `drifted` (its default) —
 //! and [`Condition::for_feature`] puts the rule's feature in; `*` stands
 //! for each feature in turn.
 
 use crate::detect::TestName;
+use crate::quality::Metric;
+use crate::window::STREAM_STATS;
 use std::fmt;
 use std::str::FromStr;
 
@@ -52,6 +72,40 @@ pub enum Subject {
     PValue { feature: String, test: TestName },
     /// 1 when the feature's deciding test drifted, else 0.
     Drifted { feature: String },
+    /// A quality metric of a window's labels, read one way.
+    Quality { metric: Metric, read: QualityRead },
+    /// A statistic (one of [`STREAM_STATS`]) of an operational metric.
+    Operational { key: String, stat: &'static str },
+}
+
+/// What is read of a quality metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QualityRead {
+    Value,
+    Drop,
+    DropLower,
+    Low,
+    High,
+    Degraded,
+    Estimate,
+}
+
+impl QualityRead {
+    const NAMED: [(&'static str, QualityRead); 6] = [
+        ("drop", QualityRead::Drop),
+        ("drop_lower", QualityRead::DropLower),
+        ("low", QualityRead::Low),
+        ("high", QualityRead::High),
+        ("degraded", QualityRead::Degraded),
+        ("estimate", QualityRead::Estimate),
+    ];
+
+    fn name(self) -> Option<&'static str> {
+        QualityRead::NAMED
+            .iter()
+            .find(|(_, r)| *r == self)
+            .map(|(n, _)| *n)
+    }
 }
 
 /// The feature name that stands for each feature in a feature rule.
@@ -64,7 +118,7 @@ impl Subject {
             Subject::Statistic { feature, test } | Subject::PValue { feature, test } => {
                 Some((feature, *test))
             }
-            Subject::DriftShare | Subject::DriftedFeatures | Subject::Drifted { .. } => None,
+            _ => None,
         }
     }
 
@@ -74,7 +128,7 @@ impl Subject {
             Subject::Statistic { feature, .. }
             | Subject::PValue { feature, .. }
             | Subject::Drifted { feature } => Some(feature),
-            Subject::DriftShare | Subject::DriftedFeatures => None,
+            _ => None,
         }
     }
 }
@@ -182,10 +236,14 @@ impl FromStr for Subject {
             "drifted_features" => return Ok(Subject::DriftedFeatures),
             _ => {}
         }
+        if let Some(rest) = text.strip_prefix("metric.") {
+            return metric_subject(rest);
+        }
         let unknown = || {
             format!(
                 "unknown subject {text:?}: expected drift_share, drifted_features, \
-                 feature.<name>.<test>, feature.<name>.<test>.p_value or feature.<name>.drifted"
+                 feature.<name>.<test>, feature.<name>.<test>.p_value, feature.<name>.drifted, \
+                 metric.<quality metric>[.<read>] or metric.<key>.<stat>"
             )
         };
         let rest = text.strip_prefix("feature.").ok_or_else(unknown)?;
@@ -210,6 +268,33 @@ impl FromStr for Subject {
     }
 }
 
+/// `metric.…` after its prefix: a quality metric, read one way, or an
+/// operational metric's statistic.
+fn metric_subject(rest: &str) -> Result<Subject, String> {
+    if let Ok(metric) = rest.parse::<Metric>() {
+        let read = QualityRead::Value;
+        return Ok(Subject::Quality { metric, read });
+    }
+    let (name, last) = rest.rsplit_once('.').unwrap_or(("", rest));
+    if let Some(&(_, read)) = QualityRead::NAMED.iter().find(|(n, _)| *n == last)
+        && let Ok(metric) = name.parse::<Metric>()
+    {
+        return Ok(Subject::Quality { metric, read });
+    }
+    match STREAM_STATS.iter().find(|&&s| s == last) {
+        Some(&stat) if !name.is_empty() => Ok(Subject::Operational {
+            key: name.to_owned(),
+            stat,
+        }),
+        _ => Err(format!(
+            "unknown subject \"metric.{rest}\": expected metric.<quality metric> (accuracy, f1, mae, …), \
+             metric.<quality metric>.<read> with read one of drop, drop_lower, low, high, degraded, estimate, \
+             or metric.<key>.<stat> with stat one of {}",
+            STREAM_STATS.join(", ")
+        )),
+    }
+}
+
 impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -218,6 +303,11 @@ impl fmt::Display for Subject {
             Subject::Statistic { feature, test } => write!(f, "feature.{feature}.{test}"),
             Subject::PValue { feature, test } => write!(f, "feature.{feature}.{test}.p_value"),
             Subject::Drifted { feature } => write!(f, "feature.{feature}.drifted"),
+            Subject::Quality { metric, read } => match read.name() {
+                Some(read) => write!(f, "metric.{metric}.{read}"),
+                None => write!(f, "metric.{metric}"),
+            },
+            Subject::Operational { key, stat } => write!(f, "metric.{key}.{stat}"),
         }
     }
 }
@@ -282,6 +372,39 @@ mod tests {
         let err = Condition::for_feature("drift_share > 0.5", "*").unwrap_err();
         assert!(err.contains("names a test of its feature (*)"), "{err}");
         assert!(Condition::for_feature("feature.a.psi > 1", "*").is_err());
+    }
+
+    #[test]
+    fn metric_subjects_read_quality_or_operational_metrics() {
+        let c = parse("metric.accuracy < 0.8");
+        let accuracy = Metric::Accuracy;
+        let read = QualityRead::Value;
+        assert_eq!(
+            c.subject,
+            Subject::Quality {
+                metric: accuracy,
+                read
+            }
+        );
+        let c = parse("metric.accuracy.drop_lower > 0");
+        let read = QualityRead::DropLower;
+        assert_eq!(
+            c.subject,
+            Subject::Quality {
+                metric: accuracy,
+                read
+            }
+        );
+        assert_eq!(c.to_string(), "metric.accuracy.drop_lower > 0");
+        let c = parse("metric.latency.ms.p99 > 2000");
+        let (key, stat) = ("latency.ms".to_owned(), "p99");
+        assert_eq!(c.subject, Subject::Operational { key, stat });
+        assert_eq!(c.to_string().parse::<Condition>().unwrap(), c);
+        let err = "metric.latency_ms.p98 > 1"
+            .parse::<Condition>()
+            .unwrap_err();
+        assert!(err.contains("count, mean, total"), "{err}");
+        assert!("metric.p99 > 1".parse::<Condition>().is_err());
     }
 
     #[test]

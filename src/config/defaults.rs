@@ -49,6 +49,28 @@ pub const ALERTMANAGER_RESEND_INTERVAL: &str = "1m";
 pub const RETENTION: &str = "30d";
 /// A rule's severity when it names none.
 pub const SEVERITY: &str = "warning";
+/// Distinct `metrics` keys a model's windows follow; later new keys are
+/// counted and dropped, so a sender cannot grow the label set.
+pub const MAX_METRICS: i64 = 32;
+/// Quality: the key of the ground truth in an outcome's labels.
+pub const QUALITY_LABEL: &str = "label";
+/// Quality: the key of the prediction in a record's outputs.
+pub const QUALITY_PREDICTION: &str = "prediction";
+/// Quality: a window is evaluated once this many of its records are
+/// labelled (or at the label ttl).
+pub const MIN_LABELS: i64 = 100;
+/// Quality: how long a record waits for its label (NannyML and most label
+/// pipelines deliver within a week).
+pub const LABEL_TTL: &str = "7d";
+/// Quality: records waiting for labels, at most (about 80 MB).
+pub const MAX_PENDING_LABELS: i64 = 1_000_000;
+/// Quality: the confidence level of each metric's interval.
+pub const CONFIDENCE: f64 = 0.95;
+/// Quality: a feedback rating below this is negative (thumbs: 0 or false).
+pub const NEGATIVE_BELOW: f64 = 0.5;
+/// Cost: the metrics keys that hold a record's token counts.
+pub const TOKENS_IN: &str = "tokens_in";
+pub const TOKENS_OUT: &str = "tokens_out";
 
 /// The embedded default configuration (see `driftwatch check-config
 /// --print-default`). Its baseline is the bundled example, named by an

@@ -11,6 +11,7 @@ pub mod condition;
 pub mod defaults;
 pub mod duration;
 mod parse;
+mod quality;
 pub mod raw;
 pub mod secret;
 mod validate;
@@ -23,6 +24,7 @@ pub use crate::detect::FeatureOptions as FeatureOverride;
 pub use condition::{Condition, Op, Subject};
 pub use defaults::DEFAULT_TOML;
 pub use parse::parse;
+pub use quality::{CostConfig, QualityConfig};
 pub use secret::Secret;
 pub use validate::validate;
 
@@ -88,6 +90,12 @@ pub struct ModelConfig {
     pub max_new_categories: usize,
     /// Per-feature overrides, by feature name (each names a baseline column).
     pub features: BTreeMap<String, FeatureOverride>,
+    /// Distinct `metrics` keys the windows follow.
+    pub max_metrics: usize,
+    /// Quality from delayed labels, when configured.
+    pub quality: Option<QualityConfig>,
+    /// Cost per record from token counts, when configured.
+    pub cost: Option<CostConfig>,
 }
 
 /// A tumbling window's length.

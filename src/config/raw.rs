@@ -105,6 +105,83 @@ pub struct RawModel {
     /// Per-feature overrides, by feature name (`[model.feature.age]`).
     #[serde(default)]
     pub feature: BTreeMap<String, RawFeature>,
+    /// Distinct `metrics` keys (latency_ms, tokens_out, …) the windows
+    /// follow.
+    #[serde(default = "max_metrics")]
+    pub max_metrics: i64,
+    /// Model quality from delayed labels (`[model.quality]`).
+    pub quality: Option<RawQuality>,
+    /// Cost per inference from token counts (`[model.cost]`).
+    pub cost: Option<RawCost>,
+}
+
+/// `[model.quality]`: the model's quality from labels that arrive later.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuality {
+    /// `binary`, `multiclass`, `regression` or `generation`; the baseline's
+    /// when it has a quality section; none for feedback alone.
+    pub task: Option<String>,
+    /// The key of the ground truth in an outcome's labels.
+    #[serde(default = "quality_label")]
+    pub label: String,
+    /// The key of the prediction in a record's outputs.
+    #[serde(default = "quality_prediction")]
+    pub prediction: String,
+    /// The key of the positive-class probability in a record's outputs.
+    pub score: Option<String>,
+    /// Binary: the positive class.
+    pub positive: Option<String>,
+    /// The metrics computed per window; the task's usual ones when left out.
+    pub metrics: Option<Vec<String>>,
+    /// The key of a human rating (number, or thumbs up/down as a flag) in
+    /// an outcome's labels.
+    pub feedback: Option<String>,
+    /// A rating below this is negative.
+    #[serde(default = "negative_below")]
+    pub negative_below: f64,
+    /// Labelled records at which a window is evaluated.
+    #[serde(default = "min_labels")]
+    pub min_labels: i64,
+    /// How long a record waits for its label.
+    #[serde(default = "label_ttl")]
+    pub label_ttl: String,
+    /// Records waiting for labels, at most; the oldest are evicted beyond.
+    #[serde(default = "max_pending")]
+    pub max_pending: i64,
+    /// Confidence level of each metric's interval.
+    #[serde(default = "confidence")]
+    pub confidence: f64,
+    /// Reference values by metric, over the baseline file's.
+    #[serde(default)]
+    pub baseline: BTreeMap<String, f64>,
+    /// Lowest acceptable value by metric (metrics where higher is better).
+    #[serde(default)]
+    pub min: BTreeMap<String, f64>,
+    /// Highest acceptable value by metric (errors, log loss, negative share).
+    #[serde(default)]
+    pub max: BTreeMap<String, f64>,
+    /// Largest acceptable drop from the reference value, by metric.
+    #[serde(default)]
+    pub max_drop: BTreeMap<String, f64>,
+}
+
+/// `[model.cost]`: prices that turn token counts into a cost per record.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    /// Price of one input token.
+    #[serde(default)]
+    pub input_per_token: f64,
+    /// Price of one output token.
+    #[serde(default)]
+    pub output_per_token: f64,
+    /// The metrics key of the input token count.
+    #[serde(default = "tokens_in")]
+    pub tokens_in: String,
+    /// The metrics key of the output token count.
+    #[serde(default = "tokens_out")]
+    pub tokens_out: String,
 }
 
 /// `window = { records = N }` or `window = { duration = "5m" }`.
@@ -261,4 +338,34 @@ fn repeat_interval() -> String {
 }
 fn severity() -> String {
     defaults::SEVERITY.to_owned()
+}
+fn max_metrics() -> i64 {
+    defaults::MAX_METRICS
+}
+fn quality_label() -> String {
+    defaults::QUALITY_LABEL.to_owned()
+}
+fn quality_prediction() -> String {
+    defaults::QUALITY_PREDICTION.to_owned()
+}
+fn negative_below() -> f64 {
+    defaults::NEGATIVE_BELOW
+}
+fn min_labels() -> i64 {
+    defaults::MIN_LABELS
+}
+fn label_ttl() -> String {
+    defaults::LABEL_TTL.to_owned()
+}
+fn max_pending() -> i64 {
+    defaults::MAX_PENDING_LABELS
+}
+fn confidence() -> f64 {
+    defaults::CONFIDENCE
+}
+fn tokens_in() -> String {
+    defaults::TOKENS_IN.to_owned()
+}
+fn tokens_out() -> String {
+    defaults::TOKENS_OUT.to_owned()
 }

@@ -671,6 +671,8 @@ fn the_readme_table_lists_every_key() {
         ("model.", field_names::<RawModel>()),
         ("model.window.", field_names::<RawWindow>()),
         ("model.feature.NAME.", field_names::<RawFeature>()),
+        ("model.quality.", field_names::<RawQuality>()),
+        ("model.cost.", field_names::<RawCost>()),
         ("rule.", field_names::<RawRule>()),
         ("notifier.", field_names::<RawNotifier>()),
     ];

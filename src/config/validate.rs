@@ -4,7 +4,7 @@
 //! were none. Baselines are loaded here, because per-feature overrides and
 //! rule subjects must name features that the baseline has.
 
-use super::condition::EVERY_FEATURE;
+use super::condition::{EVERY_FEATURE, QualityRead};
 use super::duration::parse_duration;
 use super::raw::{RawConfig, RawFeature, RawModel, RawNotifier, RawRule, RawServer, RawWindow};
 use super::{
@@ -14,6 +14,7 @@ use super::{
 };
 use crate::baseline::Baseline;
 use crate::detect::TestName;
+use crate::quality::Metric;
 use crate::schema::{Kind, TEXT_DESCRIPTORS};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -62,6 +63,20 @@ pub fn validate(raw: RawConfig, env: Env<'_>, base_dir: &Path) -> Result<Config,
     let models: Vec<_> = (raw.model.into_iter().zip(baselines).enumerate())
         .map(|(i, (m, b))| cx.model(i, m, b))
         .collect();
+    for (i, rule) in rules.iter().enumerate() {
+        let Some(rule) = rule else { continue };
+        let model = models.iter().flatten().find(|m| m.name == rule.model);
+        for (key, c) in [
+            ("when", Some(&rule.when)),
+            ("resolve_when", rule.resolve_when.as_ref()),
+        ] {
+            if let (Some(c), Some(model)) = (c, model)
+                && let Err(msg) = quality_subject(c, model)
+            {
+                cx.error(format!("rule[{i}].{key}"), msg);
+            }
+        }
+    }
     if !cx.errors.is_empty() {
         // Sections were checked in dependency order; report in file order.
         return Err(ConfigErrors::in_file_order(cx.errors));
@@ -185,6 +200,19 @@ impl Cx<'_> {
             })
             .collect();
         let features: Option<BTreeMap<_, _>> = features.into_iter().collect();
+        let max_metrics = self.check(&format!("{at}.max_metrics"), at_least_zero(raw.max_metrics));
+        let mut report = |path: String, message: String| self.error(path, message);
+        let quality = match &raw.quality {
+            None => Some(None),
+            Some(q) => {
+                super::quality::quality(&format!("{at}.quality"), q, baseline.as_ref(), &mut report)
+                    .map(Some)
+            }
+        };
+        let cost = match &raw.cost {
+            None => Some(None),
+            Some(c) => super::quality::cost(&format!("{at}.cost"), c, &mut report).map(Some),
+        };
         Some(ModelConfig {
             name: raw.name,
             baseline_path: self.resolve(&raw.baseline),
@@ -196,6 +224,9 @@ impl Cx<'_> {
             reservoir: reservoir?,
             max_new_categories: max_new_categories?,
             features: features?,
+            max_metrics: max_metrics?,
+            quality: quality?,
+            cost: cost?,
         })
     }
 
@@ -692,6 +723,45 @@ fn subject_kind(baseline: &Baseline, name: &str) -> Result<Kind, String> {
         Some(_) => Ok(Kind::Numeric),
         None => column_kind(baseline, name),
     }
+}
+
+/// Checks that a quality subject names one of the model's quality metrics
+/// (and, for `estimate`, one the model can estimate).
+fn quality_subject(c: &Condition, model: &ModelConfig) -> Result<(), String> {
+    let Subject::Quality { metric, read } = &c.subject else {
+        return Ok(());
+    };
+    let Some(quality) = &model.quality else {
+        return Err(format!(
+            "{} reads the model's quality, and model {:?} has no [model.quality] section",
+            c.subject, model.name
+        ));
+    };
+    if *read == QualityRead::Estimate {
+        let estimable = [
+            Metric::Accuracy,
+            Metric::Precision,
+            Metric::Recall,
+            Metric::F1,
+        ];
+        if quality.calibration.is_none() || !estimable.contains(metric) {
+            return Err(format!(
+                "{}: the label-free estimate covers accuracy, precision, recall and f1 of a binary classifier with `score` and a baseline built with --score (its calibration)",
+                c.subject
+            ));
+        }
+        return Ok(());
+    }
+    if !quality.metrics.contains(metric) {
+        let names: Vec<&str> = quality.metrics.iter().map(|m| m.as_str()).collect();
+        return Err(format!(
+            "{} is not among model {:?}'s quality metrics ({})",
+            c.subject,
+            model.name,
+            names.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// A test name that applies to a feature of `kind` (when known).

@@ -19,11 +19,15 @@ pub use options::{DetectOptions, FeatureOptions, FeatureView};
 pub use plan::{PlannedTest, feature_label, planned_tests};
 
 use crate::baseline::{Baseline, Column, Profile};
+use crate::quality::QualityReport;
 use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};
 use crate::stats::correction::Correction;
+use crate::stats::quality::estimate::Estimate;
+use crate::window::StreamStats;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -310,6 +314,24 @@ pub struct WindowReport {
     pub window: WindowSpan,
     #[serde(flatten)]
     pub report: Report,
+    #[serde(flatten)]
+    pub performance: Performance,
+}
+
+/// What a live window's report says beyond drift: how the model performs.
+/// A report of a window's delayed labels carries `quality` and no
+/// features; a drift report carries the rest.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Performance {
+    /// Operational metrics (latency, tokens, cost, …) by key.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, StreamStats>,
+    /// The label-free quality estimate (binary classifiers with scores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
+    /// The quality measured from the window's labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<QualityReport>,
 }
 
 /// Tests `sample` against `baseline`. `sample.columns` must follow
@@ -323,6 +345,13 @@ pub fn detect(baseline: &Baseline, sample: &Sample, options: &DetectOptions) -> 
     });
     apply_correction(&mut features, options);
     summarize(baseline, sample.rows, features, options)
+}
+
+/// The report of a window that ran no test: `rows` rows, no feature
+/// judged (so no drift subject can be read from it). A window's delayed
+/// labels are reported this way, beside their quality.
+pub fn featureless(baseline: &Baseline, rows: u64, options: &DetectOptions) -> Report {
+    summarize(baseline, rows, Vec::new(), options)
 }
 
 /// Maps `items` on every available core, keeping their order. Features

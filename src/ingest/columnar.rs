@@ -72,6 +72,38 @@ impl Plan<'_> {
     }
 }
 
+/// One column of an accepted batch, read row by row (its shape was
+/// checked by [`validate`]).
+pub(super) struct ColumnReader<'a> {
+    validity: &'a [u8],
+    cells: Cells<'a>,
+}
+
+impl<'a> ColumnReader<'a> {
+    /// A reader of `column`, of a batch of `rows` rows; `None` when its
+    /// shape is not one [`validate`] accepts.
+    pub(super) fn new(column: &'a Column, rows: usize) -> Option<ColumnReader<'a>> {
+        let validity = column.validity.as_slice();
+        let cells = cells(column, rows, validity).ok()?;
+        Some(ColumnReader { validity, cells })
+    }
+
+    /// Row `row`'s value (`Given::Null` for a null row).
+    pub(super) fn get(&self, row: usize) -> Given<'a> {
+        if is_set(self.validity, row) {
+            self.cells.get(row)
+        } else {
+            Given::Null
+        }
+    }
+}
+
+/// Row `row` of a checked `ids` column.
+pub(super) fn text_at(ids: &TextColumn, row: usize) -> &str {
+    let (start, end) = (ids.offsets[row] as usize, ids.offsets[row + 1] as usize);
+    std::str::from_utf8(&ids.data[start..end]).unwrap_or_default()
+}
+
 /// Whether row `row` holds a value by an Arrow validity bitmap (empty: all do).
 fn is_set(validity: &[u8], row: usize) -> bool {
     validity.is_empty() || validity[row / 8] & (1 << (row % 8)) != 0
@@ -158,6 +190,11 @@ fn plan_column<'a>(
         (Section::Metrics, _) if !matches!(cells, Cells::Numbers(_)) => {
             return Err("holds no numbers: metrics take `numbers` only".into());
         }
+        (Section::Metrics, Some((index, Kind::Numeric))) => Target::Baseline {
+            index,
+            kind: Kind::Numeric,
+            features: None,
+        },
         (Section::Metrics, _) => Target::Metric,
         (_, Some((index, kind))) => Target::Baseline {
             index,
@@ -237,18 +274,19 @@ fn texts(t: &TextColumn, rows: usize) -> Result<Cells<'_>, String> {
     })
 }
 
-/// Points each outputs column at the features column of the same baseline
-/// column, if any.
+/// Points each outputs (or metrics) column at the column of an earlier
+/// section for the same baseline column, if any.
 fn link_outputs_to_features(plans: &mut [Plan<'_>]) {
     for o in 0..plans.len() {
         let Target::Baseline { index, .. } = plans[o].target else {
             continue;
         };
-        if plans[o].section != Section::Outputs {
+        let section = plans[o].section;
+        if section == Section::Features {
             continue;
         }
         let twin = plans.iter().position(|p| {
-            p.section == Section::Features
+            (p.section as i32) < (section as i32)
                 && matches!(p.target, Target::Baseline { index: i, .. } if i == index)
         });
         if let Target::Baseline { features, .. } = &mut plans[o].target {
@@ -340,6 +378,10 @@ fn add_rows(
     outcome: &mut Outcome,
 ) {
     let accepted = rejected.iter().filter(|&&r| !r).count() as u64;
+    outcome.rejected_rows = (rejected.iter().enumerate())
+        .filter(|(_, r)| **r)
+        .map(|(row, _)| row as u32)
+        .collect();
     let mut given = vec![0u64; schema.len()];
     for plan in plans {
         let rows = || (0..rejected.len()).filter(|&row| !rejected[row] && plan.is_valid(row));

@@ -8,6 +8,7 @@
 //! its own (`benches/server.rs`).
 
 mod columnar;
+pub mod extract;
 pub mod service;
 pub mod validate;
 

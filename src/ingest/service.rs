@@ -4,12 +4,12 @@
 //! problems become gRPC statuses: a bad token UNAUTHENTICATED, an unknown
 //! model NOT_FOUND (naming the known ones), a malformed batch
 //! INVALID_ARGUMENT, overload RESOURCE_EXHAUSTED, shutdown UNAVAILABLE.
-//! `SendOutcomes` (delayed labels) is in the contract but not served yet:
-//! it answers UNIMPLEMENTED, after the token check.
+//! `SendOutcomes` (delayed labels) goes to the model's quality: a model
+//! without a `[model.quality]` section answers FAILED_PRECONDITION.
 
 use super::validate::Outcome;
 use crate::config::Secret;
-use crate::pipeline::{IngestError, ModelPipeline};
+use crate::pipeline::{IngestError, ModelPipeline, OutcomesError};
 use crate::proto::v1::ingest_server::Ingest;
 use crate::proto::v1::{SendOutcomesRequest, SendRequest, SendResponse};
 use std::collections::BTreeMap;
@@ -60,20 +60,25 @@ impl IngestService {
         }
     }
 
-    fn handle(&self, request: &SendRequest) -> Result<Outcome, Status> {
-        let model = self.models.get(&request.model).ok_or_else(|| {
+    fn model(&self, name: &str) -> Result<&ModelPipeline, Status> {
+        let model = self.models.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.models.keys().map(String::as_str).collect();
             Status::not_found(format!(
-                "unknown model {:?}: this daemon monitors {}",
-                request.model,
+                "unknown model {name:?}: this daemon monitors {}",
                 known.join(", ")
             ))
         })?;
-        model.ingest(request).map_err(|e| match e {
-            IngestError::Request(_) => Status::invalid_argument(e.to_string()),
-            IngestError::Overloaded { .. } => Status::resource_exhausted(e.to_string()),
-            IngestError::ShuttingDown { .. } => Status::unavailable(e.to_string()),
-        })
+        Ok(model)
+    }
+
+    fn handle(&self, request: &SendRequest) -> Result<Outcome, Status> {
+        self.model(&request.model)?
+            .ingest(request)
+            .map_err(|e| match e {
+                IngestError::Request(_) => Status::invalid_argument(e.to_string()),
+                IngestError::Overloaded { .. } => Status::resource_exhausted(e.to_string()),
+                IngestError::ShuttingDown { .. } => Status::unavailable(e.to_string()),
+            })
     }
 }
 
@@ -121,21 +126,24 @@ impl Ingest for IngestService {
         Ok(Response::new(summary.into()))
     }
 
-    /// Delayed labels are part of the contract but not yet joined to
-    /// records: the call is refused whole, so a client knows that nothing
-    /// was kept (a token is still required first).
+    /// Delayed labels, joined to the model's sampled records.
     async fn send_outcomes(
         &self,
         request: Request<SendOutcomesRequest>,
     ) -> Result<Response<SendResponse>, Status> {
         self.authorize(request.metadata())?;
-        Err(Status::unimplemented(OUTCOMES_NOT_SERVED))
+        let request = request.get_ref();
+        let model = self.model(&request.model)?;
+        let response = model.outcomes(request).map_err(|e| match e {
+            OutcomesError::NoQuality { .. } => Status::failed_precondition(e.to_string()),
+            OutcomesError::Empty | OutcomesError::TooLarge { .. } => {
+                Status::invalid_argument(e.to_string())
+            }
+            OutcomesError::ShuttingDown { .. } => Status::unavailable(e.to_string()),
+        })?;
+        Ok(Response::new(response))
     }
 }
-
-/// Why `SendOutcomes` is refused.
-const OUTCOMES_NOT_SERVED: &str = "SendOutcomes is not served by this version of driftwatch: \
-     delayed labels are not joined to records yet, and nothing of this call was kept";
 
 /// A status that ends a stream, saying which batch caused it and that the
 /// batches before it were kept.

@@ -10,8 +10,10 @@
 //! holds part of a rejected record. Problems of the request as a whole are a
 //! [`RequestError`] and accept nothing.
 //!
-//! `metrics` entries are checked (finite numbers only) but not yet added
-//! anywhere: windowing them is a later step.
+//! `metrics` entries are finite numbers. One whose key is a numeric
+//! baseline column is that column's value (drift-tested like a feature);
+//! every one is also an operational stream, which `extract.rs` reads from
+//! the accepted records.
 
 use super::{MAX_RECORDS, ModelSchema, UnknownFields, columnar};
 use crate::detect::{Datum, Sample};
@@ -39,6 +41,9 @@ pub struct Outcome {
     /// Rejected records by the reason of one of their problems (the first
     /// found), indexed as [`REASON_NAMES`]: sums to `rejected`.
     pub rejected_by_reason: [u64; REASON_NAMES.len()],
+    /// The rejected records' positions in this batch, ascending (not kept
+    /// by [`Outcome::merge`]: positions mean nothing across batches).
+    pub rejected_rows: Vec<u32>,
 }
 
 /// The reasons a record is rejected for, as metrics label them
@@ -133,7 +138,7 @@ pub(super) enum Given<'a> {
 }
 
 impl<'a> Given<'a> {
-    fn of(value: &'a Value) -> Given<'a> {
+    pub(super) fn of(value: &'a Value) -> Given<'a> {
         match &value.kind {
             None => Given::Null,
             Some(value::Kind::Number(x)) => Given::Number(*x),
@@ -325,7 +330,10 @@ fn validate_records(
                 outcome.accepted += 1;
                 outcome.unknown_ignored += ignored;
             }
-            Err(reason) => outcome.reject(reason),
+            Err(reason) => {
+                outcome.reject(reason);
+                outcome.rejected_rows.push(i as u32);
+            }
         }
     }
 }
@@ -370,7 +378,16 @@ fn check_record<'a>(
         }
     }
     for (name, &x) in &record.metrics {
-        if let Err(reason) = check_metric(x) {
+        let checked_as_column = match schema.column(name) {
+            Some((c, _)) if given_by[c] == stamp => Err(Reason::InBoth),
+            Some((c, Kind::Numeric)) => {
+                given_by[c] = stamp;
+                checked.push((c, Kind::Numeric, Given::Number(x)));
+                check_metric(x)
+            }
+            _ => check_metric(x),
+        };
+        if let Err(reason) = checked_as_column {
             first.get_or_insert(reason);
             outcome.list(i, Section::Metrics, name, reason);
         }

@@ -18,12 +18,17 @@
 //! close with a few more records than configured (at most a batch more); its
 //! report says how many it held.
 
+mod streams;
+
+pub use streams::{MetricStreams, STREAM_STATS, StreamStats};
+
 use crate::baseline::{Baseline, OTHER_CATEGORY, Profile};
 use crate::detect::{ColumnSample, Sample, Values, WindowSpan};
 use crate::schema::{Kind, TEXT_DESCRIPTORS};
 use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The bounds on a window's memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +38,8 @@ pub struct WindowLimits {
     /// Categories the baseline never saw that are counted one by one, per
     /// column.
     pub max_new_categories: usize,
+    /// Distinct `metrics` keys followed.
+    pub max_metrics: usize,
 }
 
 impl Default for WindowLimits {
@@ -42,6 +49,7 @@ impl Default for WindowLimits {
         WindowLimits {
             reservoir: 10_000,
             max_new_categories: 1_000,
+            max_metrics: 32,
         }
     }
 }
@@ -106,6 +114,9 @@ pub struct LiveWindow {
     /// Records accepted into it.
     pub records: u64,
     columns: Vec<LiveColumn>,
+    /// The records' operational metrics (absent from older snapshots).
+    #[serde(default)]
+    streams: MetricStreams,
     /// The reservoirs' random state (SplitMix64), saved with the window so
     /// that a restored window samples on as it would have.
     rng: u64,
@@ -154,6 +165,10 @@ struct Reservoir {
 pub struct ClosedWindow {
     pub span: WindowSpan,
     pub sample: Sample,
+    /// Each operational metric's statistics, by key.
+    pub metrics: BTreeMap<String, StreamStats>,
+    /// Operational values dropped because their key was beyond the bound.
+    pub dropped_metrics: u64,
 }
 
 impl LiveWindow {
@@ -163,6 +178,7 @@ impl LiveWindow {
             opened: now,
             records: 0,
             columns: shape.columns.iter().map(LiveColumn::new).collect(),
+            streams: MetricStreams::default(),
             rng: now.timestamp_nanos_opt().unwrap_or_default() as u64,
         }
     }
@@ -189,6 +205,12 @@ impl LiveWindow {
         }
     }
 
+    /// Adds a batch's operational metrics, by key.
+    pub fn absorb_metrics(&mut self, shape: &WindowShape, batch: Vec<(&str, Vec<f64>)>) {
+        let limits = shape.limits;
+        (self.streams).absorb(batch, limits.max_metrics, limits.reservoir, &mut self.rng);
+    }
+
     /// Closes the window at `now`: returns what it held and leaves an empty
     /// window opened at `now` in its place.
     pub fn close(&mut self, shape: &WindowShape, now: DateTime<Utc>) -> ClosedWindow {
@@ -209,6 +231,8 @@ impl LiveWindow {
                     .map(LiveColumn::into_sample)
                     .collect(),
             },
+            dropped_metrics: closed.streams.dropped(),
+            metrics: closed.streams.stats(),
         }
     }
 }

@@ -18,6 +18,7 @@ fn shape(reservoir: usize, max_new_categories: usize) -> WindowShape {
         WindowLimits {
             reservoir,
             max_new_categories,
+            max_metrics: 4,
         },
     )
 }

@@ -286,7 +286,7 @@ fn drop_interior_repeats(x: Vec<f64>, y: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
 
 /// The expected quality of a window: NannyML's CBPE estimates for
 /// `classification_binary`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estimate {
     /// (TP + TN) / rows.
     pub accuracy: f64,

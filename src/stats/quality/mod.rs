@@ -97,7 +97,7 @@ fn check_finite(sample: &'static str, values: &[f64]) -> Result<(), QualityError
 
 /// numpy's `mean` of `values` (pairwise sum, then one division), so means
 /// over many samples round as sklearn's do.
-fn np_mean(values: &[f64]) -> f64 {
+pub(crate) fn np_mean(values: &[f64]) -> f64 {
     super::pairwise_sum(values) / values.len() as f64
 }
 
