@@ -324,7 +324,10 @@ impl ModelPipeline {
     /// result.
     fn evaluate(&self, window: ClosedWindow, estimate: Option<Estimate>) -> Arc<WindowReport> {
         let started = Instant::now();
-        let report = detect(self.baseline(), &window.sample, &self.options);
+        let mut report = detect(self.baseline(), &window.sample, &self.options);
+        // Rules, history and alerts know the model by its configured name,
+        // which need not be the one its baseline was built under.
+        report.model.clone_from(&self.name);
         let report = Arc::new(WindowReport {
             window: window.span,
             report,
@@ -366,9 +369,11 @@ impl ModelPipeline {
             status = ?judged.status,
             "window quality evaluated"
         );
+        let mut report = featureless(self.baseline(), window.labelled, &self.options);
+        report.model.clone_from(&self.name);
         Arc::new(WindowReport {
             window: window.span,
-            report: featureless(self.baseline(), window.labelled, &self.options),
+            report,
             performance: Performance {
                 quality: Some(judged),
                 ..Performance::default()
