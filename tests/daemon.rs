@@ -287,8 +287,8 @@ async fn whole_request_problems_get_grpc_statuses() {
         .into_inner();
     assert_eq!(ok.accepted, 10);
 
-    // Delayed labels: in the contract, not served yet; refused whole, and
-    // only after the token check.
+    // Delayed labels need the token too; this model has no quality
+    // section, so they are refused whole.
     let outcomes = SendOutcomesRequest {
         model: "loans".into(),
         outcomes: vec![Outcome {
@@ -302,7 +302,7 @@ async fn whole_request_problems_get_grpc_statuses() {
     let bearer = "Bearer s3cret".parse().unwrap();
     request.metadata_mut().insert("authorization", bearer);
     let status = client.send_outcomes(request).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(status.message().contains("nothing of this call was kept"));
     daemon.stop();
     daemon.wait().await.unwrap();

@@ -4,7 +4,11 @@
 //! the capacity allows. In its own test binary, so that the process's RSS
 //! is this test's alone.
 
-use driftwatch::join::{Gone, JoinBuffer, JoinLimits};
+use chrono::{TimeZone, Utc};
+use driftwatch::config::QualityConfig;
+use driftwatch::detect::WindowSpan;
+use driftwatch::quality::{Given, Metric, Observed, QualityTracker, Task};
+use std::time::Duration;
 
 /// Resident memory of this process, in bytes (Linux).
 fn rss() -> u64 {
@@ -17,46 +21,72 @@ fn rss() -> u64 {
     kb * 1024
 }
 
+/// A binary classifier's quality with scores, as a sidecar runs it.
+fn config(capacity: usize) -> QualityConfig {
+    QualityConfig {
+        task: Some(Task::Binary),
+        label: "label".into(),
+        prediction: "prediction".into(),
+        score: Some("score".into()),
+        positive: "1".into(),
+        metrics: vec![Metric::Accuracy],
+        feedback: None,
+        negative_below: 0.5,
+        min_labels: 100,
+        label_ttl: Duration::from_secs(7 * 86_400),
+        max_pending: capacity,
+        confidence: 0.95,
+        reference: Default::default(),
+        min: Default::default(),
+        max: Default::default(),
+        max_drop: Default::default(),
+        calibration: None,
+    }
+}
+
 #[test]
 fn ten_million_outstanding_ids_hold_the_capacity_and_count_the_rest() {
     const IDS: u64 = 10_000_000;
     const CAPACITY: usize = 1_000_000;
     let before = rss();
-    let mut buffer = JoinBuffer::new(JoinLimits {
-        capacity: CAPACITY,
-        ttl_nanos: 7 * 86_400 * 1_000_000_000,
-    });
-    // What a quality window keeps per record: its window, a predicted
-    // class and a score.
-    let (mut evicted, mut oldest_window) = (0u64, 0u32);
+    // The daemon's own path: every record observed with its prediction and
+    // score, a window closing every 1,000 records, no label ever arriving.
+    let mut tracker = QualityTracker::new(&config(CAPACITY), 10_000);
     let mut id = String::new();
     for i in 0..IDS {
         use std::fmt::Write as _;
         id.clear();
         write!(id, "req-{i:016x}").unwrap();
-        let pending = ((i / 1000) as u32, (i % 2) as u32, 0.5f64);
-        buffer.insert(&id, i as i64, pending, |gone| {
-            let Gone::Evicted((window, ..)) = gone else {
-                panic!("nothing expires within the ttl");
+        let record = Observed {
+            id: &id,
+            prediction: Some(Given::Number((i % 2) as f64)),
+            score: Some(0.5),
+        };
+        tracker.observe(i as i64, record).expect("a usable record");
+        if i % 1000 == 999 {
+            let at = Utc.timestamp_opt(i as i64, 0).unwrap();
+            let span = WindowSpan {
+                start: at,
+                end: at,
+                records: 1000,
             };
-            assert!(window >= oldest_window, "the oldest leaves first");
-            oldest_window = window;
-            evicted += 1;
-        });
+            tracker.close_window(span);
+        }
     }
     let grown = rss().saturating_sub(before);
-    let counts = buffer.counts();
-    assert_eq!(buffer.len(), CAPACITY);
-    assert_eq!(counts.inserted, IDS);
-    assert_eq!(counts.evicted, IDS - CAPACITY as u64);
-    assert_eq!(evicted, counts.evicted, "every eviction handed back");
+    assert_eq!(tracker.pending(), CAPACITY);
+    assert_eq!(tracker.dropped(), (0, IDS - CAPACITY as u64));
+    assert!(
+        tracker.next_ready().is_none(),
+        "unlabelled windows are not judged"
+    );
     let per_entry = grown as f64 / CAPACITY as f64;
     println!(
-        "10,000,000 ids, capacity 1,000,000: RSS grew {:.1} MiB ({per_entry:.0} bytes per held entry), {} evicted",
+        "10,000,000 ids, capacity 1,000,000: RSS grew {:.1} MiB ({per_entry:.0} bytes per held record), {} evicted",
         grown as f64 / 1048576.0,
-        counts.evicted
+        tracker.dropped().1
     );
-    // Bounded by the capacity: the index and the ring, with their growth
-    // slack, stay under 128 bytes an entry.
-    assert!(per_entry < 128.0, "{per_entry} bytes per entry");
+    // Bounded by the capacity: the index, the ring of pending predictions
+    // and the windows' bookkeeping, with their growth slack.
+    assert!(per_entry < 160.0, "{per_entry} bytes per record");
 }

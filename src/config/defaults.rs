@@ -62,7 +62,7 @@ pub const MIN_LABELS: i64 = 100;
 /// Quality: how long a record waits for its label (NannyML and most label
 /// pipelines deliver within a week).
 pub const LABEL_TTL: &str = "7d";
-/// Quality: records waiting for labels, at most (about 80 MB).
+/// Quality: records waiting for labels, at most (about 100 MB).
 pub const MAX_PENDING_LABELS: i64 = 1_000_000;
 /// Quality: the confidence level of each metric's interval.
 pub const CONFIDENCE: f64 = 0.95;

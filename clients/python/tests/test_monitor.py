@@ -162,15 +162,33 @@ def test_outcomes_go_out_by_id_and_follow_the_records_sampling():
     assert (stats.outcomes_sent, stats.outcomes_sampled_out) == (len(sent), 200 - len(sent))
 
 
-def test_this_daemon_refuses_outcomes_and_the_monitor_counts_them(loans):
-    # The daemon does not join delayed labels yet (SendOutcomes answers
-    # UNIMPLEMENTED); the client must count that, not lose it silently.
+def test_outcomes_join_the_records_they_label(serve, tmp_path):
+    quality = 'unknown_fields = "ignore"\n[model.quality]\ntask = "binary"\nmin_labels = 50\n'
+    daemon = serve(model_config(tmp_path / "data", window=100, rest=quality))
+    with Monitor(target=daemon.target, model="loans") as monitor:
+        for i in range(100):
+            monitor.log(features={"age": 30 + i % 40}, outputs={"prediction": i % 2}, id=f"req-{i}")
+        monitor.flush()
+        for i in reversed(range(100)):
+            monitor.log_outcome(f"req-{i}", labels={"label": 1})
+        monitor.log_outcome("req-1", labels={"label": 0})
+        monitor.flush()
+        stats = monitor.stats
+    assert (stats.outcomes_sent, stats.outcomes_failed) == (101, 0), stats.last_error
+    judged = 'driftwatch_quality_windows_total{model="loans",status="ok"}'
+    wait_until(lambda: daemon.metric(judged) == 1.0, "the labelled window is judged", log=daemon.log)
+    # Half the predictions are 1, every label is 1; the second label of req-1 is ignored.
+    assert daemon.metric('driftwatch_quality{metric="accuracy",model="loans"}') == 0.5
+    assert daemon.metric('driftwatch_outcomes_total{model="loans",result="duplicate"}') == 1.0
+
+
+def test_outcomes_for_a_model_without_quality_are_counted_as_failed(loans):
     with Monitor(target=loans.target, model="loans") as monitor:
         monitor.log_outcome("req-1", labels={"label": 0})
         monitor.flush()
         stats = monitor.stats
     assert stats.outcomes_failed == 1 and stats.outcomes_sent == 0
-    assert stats.last_error.startswith("UNIMPLEMENTED")
+    assert stats.last_error.startswith("FAILED_PRECONDITION")
 
 
 def test_long_texts_make_smaller_batches_not_a_refused_one(serve, tmp_path):
