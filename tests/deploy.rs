@@ -319,7 +319,9 @@ async fn exported() -> BTreeSet<String> {
     assert!(toml.contains(model));
     let ks = "feature.age = { tests = [\"wasserstein\", \"ks\"] }\n";
     let toml = toml.replacen(model, &format!("{model}{ks}"), 1);
+    let toml = format!("{toml}{}", scored_model(dir.path()));
     let daemon = live::start(&toml).await;
+    send_scored_window(&daemon).await;
     let (status, body) = live::get(daemon.http_addr, "/metrics");
     daemon.stop();
     daemon.wait().await.unwrap();
@@ -329,6 +331,69 @@ async fn exported() -> BTreeSet<String> {
         .filter_map(|line| line.split(['{', ' ']).next())
         .map(str::to_string)
         .collect()
+}
+
+/// A second model, `scored`: a binary classifier whose baseline (built
+/// here with `--label --prediction --score`) carries its quality and score
+/// calibration, so that every quality series exists, in windows of 10.
+fn scored_model(dir: &Path) -> String {
+    let csv = dir.join("scored.csv");
+    let rows: String = (0..200)
+        .map(|i| {
+            let s = f64::from(i) / 200.0;
+            format!("{s},{},{}\n", u8::from(s >= 0.5), u8::from(i % 3 != 0))
+        })
+        .collect();
+    std::fs::write(&csv, format!("score,prediction,label\n{rows}")).unwrap();
+    let baseline = dir.join("scored.json");
+    let built = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
+        .args(["baseline", "build", "--input"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&baseline)
+        .args([
+            "--label",
+            "label",
+            "--prediction",
+            "prediction",
+            "--score",
+            "score",
+        ])
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    format!(
+        "\n[[model]]\nname = \"scored\"\nbaseline = '{}'\nwindow = {{ records = 10 }}\n\
+         cost = {{ input_per_token = 0.001 }}\n[model.quality]\nscore = \"score\"\n",
+        baseline.display()
+    )
+}
+
+/// Sends one window of `scored` records with operational metrics, and
+/// waits for it to be judged.
+async fn send_scored_window(daemon: &driftwatch::daemon::Daemon) {
+    use driftwatch::proto::v1::{Record, SendRequest};
+    let records = (0..10)
+        .map(|i| {
+            let mut r = Record {
+                id: format!("r{i}"),
+                ..Default::default()
+            };
+            r.outputs.insert("score".into(), live::number(0.5));
+            r.outputs.insert("prediction".into(), live::number(1.0));
+            r.metrics.insert("tokens_in".into(), f64::from(i));
+            r
+        })
+        .collect();
+    let request = SendRequest {
+        model: "scored".into(),
+        records,
+        ..Default::default()
+    };
+    let mut client = live::client(daemon).await;
+    client.send(request).await.unwrap();
+    let judged = "driftwatch_windows_evaluated_total{model=\"scored\"}";
+    live::wait_for_metric(daemon.http_addr, judged, 1.0).await;
 }
 
 fn rule_exprs() -> Vec<String> {

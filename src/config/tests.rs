@@ -883,3 +883,88 @@ fn retrain_notifiers_fire_once_per_min_interval_and_never_resolved() {
         "firing alerts only",
     );
 }
+
+/// The example with `[model.quality]` holding `quality`, and the dataset
+/// rule's condition replaced by `when`.
+fn with_quality(quality: &str, when: &str) -> String {
+    let section = format!(
+        "min_samples = 200\ncost = {{ input_per_token = 0.001 }}\n[model.quality]\n{quality}\n"
+    );
+    example_with("min_samples = 200 ", &section).replace("drift_share >= 0.5", when)
+}
+
+#[test]
+fn quality_takes_its_task_metrics_and_references() {
+    let text = with_quality(
+        "task = \"binary\"\nmetrics = [\"accuracy\", \"f1\"]\nbaseline = { accuracy = 0.9 }\nmax_drop = { accuracy = 0.05 }",
+        "metric.accuracy.drop_lower > 0",
+    );
+    let c = check(&text).unwrap_or_else(|e| panic!("{e}"));
+    let q = c.models[0].quality.as_ref().unwrap();
+    assert_eq!(q.task, Some(crate::quality::Task::Binary));
+    assert_eq!((q.min_labels, q.max_pending), (100, 1_000_000));
+    assert_eq!(q.label_ttl, Duration::from_secs(7 * 86_400));
+    assert_eq!(q.reference[&crate::quality::Metric::Accuracy], 0.9);
+    let cost = c.models[0].cost.as_ref().unwrap();
+    assert_eq!(
+        (cost.input_per_token, cost.tokens_out.as_str()),
+        (0.001, "tokens_out")
+    );
+    let latency = with_quality("task = \"regression\"", "metric.latency_ms.p99 > 2000");
+    assert!(check(&latency).is_ok());
+}
+
+#[test]
+fn quality_problems_name_their_keys() {
+    // The example baseline has no quality section to take the task from.
+    assert_error(
+        &with_quality("min_labels = 10", "drift_share >= 0.5"),
+        "model[0].quality.task",
+        "expected binary, multiclass, regression or generation",
+    );
+    assert_error(
+        &with_quality(
+            "task = \"regression\"\nmetrics = [\"f1\"]",
+            "drift_share >= 0.5",
+        ),
+        "model[0].quality.metrics[0]",
+        "f1 does not apply to task regression",
+    );
+    assert_error(
+        &with_quality(
+            "task = \"binary\"\nmetrics = [\"roc_auc\"]",
+            "drift_share >= 0.5",
+        ),
+        "model[0].quality.metrics[0]",
+        "needs scores",
+    );
+    assert_error(
+        &with_quality("task = \"binary\"\nmin_labels = 0", "drift_share >= 0.5"),
+        "model[0].quality.min_labels",
+        "at least 1",
+    );
+    assert_error(
+        &with_quality(
+            "task = \"binary\"\nmin = { mae = 1.0 }",
+            "drift_share >= 0.5",
+        ),
+        "model[0].quality.min.mae",
+        "not among the model's quality metrics",
+    );
+    assert_error(
+        &with_quality("task = \"binary\"", "metric.mae > 3"),
+        "rule[0].when",
+        "metric.mae is not among model \"loans\"'s quality metrics",
+    );
+    assert_error(
+        &with_quality("task = \"binary\"", "metric.accuracy.estimate < 0.8"),
+        "rule[0].when",
+        "label-free estimate",
+    );
+    let no_quality = example_with("drift_share >= 0.5", "metric.accuracy < 0.8");
+    assert_error(
+        &no_quality,
+        "rule[0].when",
+        "has no [model.quality] section",
+    );
+}

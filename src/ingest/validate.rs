@@ -581,6 +581,20 @@ mod tests {
     }
 
     #[test]
+    fn a_metric_named_as_a_numeric_column_is_that_column_s_value() {
+        let mut r = record(&[("age", number(1.0))], &[]);
+        r.metrics.insert("score".into(), 0.25);
+        let mut twice = record(&[("score", number(0.5))], &[]);
+        twice.metrics.insert("score".into(), 0.25);
+        let (outcome, sample) = run(UnknownFields::Reject, vec![r, twice]);
+        assert_eq!((outcome.accepted, outcome.rejected), (1, 1));
+        assert_eq!(outcome.rejections[0].field, "metrics.score");
+        assert_eq!(outcome.rejected_rows, [1]);
+        let score = sample.columns.len() - 1;
+        assert_eq!(sample.columns[score].values, Values::Numeric(vec![0.25]));
+    }
+
+    #[test]
     fn a_name_in_both_maps_rejects_the_record() {
         let (outcome, sample) = run(
             UnknownFields::Reject,
