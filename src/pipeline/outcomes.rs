@@ -13,6 +13,9 @@ use crate::proto::v1::{Rejection, SendOutcomesRequest, SendResponse};
 use crate::quality::{Label, OUTCOME_RESULTS};
 use tokio::sync::mpsc::error::TrySendError;
 
+/// Why an outcome without an id is rejected.
+const EMPTY_ID: &str = "is empty: an outcome is joined to the record with the same id";
+
 /// Why a `SendOutcomes` call was refused whole.
 #[derive(Debug, thiserror::Error)]
 pub enum OutcomesError {
@@ -67,22 +70,18 @@ impl ModelPipeline {
                         .and_then(label_value),
                 };
                 let checked = match outcome.id.is_empty() {
-                    true => Err((
-                        "id".to_owned(),
-                        "is empty: an outcome is joined to the record with the same id".to_owned(),
-                    )),
-                    false => tracker.label(label).map_err(|(key, reason)| {
-                        let field = if key.is_empty() {
-                            "labels".to_owned()
-                        } else {
-                            format!("labels.{key}")
+                    true => Err(("id".to_owned(), EMPTY_ID.to_owned())),
+                    false => tracker.label(label).map_err(|e| {
+                        let field = match e.key.is_empty() {
+                            true => "labels".to_owned(),
+                            false => format!("labels.{}", e.key),
                         };
-                        (field, reason)
+                        (field, e.reason)
                     }),
                 };
                 match checked {
-                    Ok((truth, feedback)) => {
-                        results[tracker.join(&outcome.id, truth, feedback).index()] += 1;
+                    Ok(checked) => {
+                        results[tracker.join(&outcome.id, checked).index()] += 1;
                         response.accepted += 1;
                     }
                     Err((field, reason)) => {

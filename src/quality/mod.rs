@@ -88,6 +88,25 @@ pub struct Label<'a> {
     pub feedback: Option<Given<'a>>,
 }
 
+/// A feedback rating and whether it is negative.
+pub type Rating = (f64, bool);
+
+/// An outcome's labels, checked: the truth as the task compares it, and
+/// the feedback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub truth: Option<Answer>,
+    pub feedback: Option<Rating>,
+}
+
+/// Why an outcome's labels cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelError {
+    /// The label's key; empty when the outcome lacks every label read.
+    pub key: String,
+    pub reason: String,
+}
+
 /// What a valid outcome did; see [`OUTCOME_RESULTS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Joined {
@@ -250,12 +269,8 @@ impl QualityTracker {
     }
 
     /// Joins one outcome (already checked with [`QualityTracker::label`]).
-    pub fn join(
-        &mut self,
-        id: &str,
-        truth: Option<Answer>,
-        feedback: Option<(f64, bool)>,
-    ) -> Joined {
+    pub fn join(&mut self, id: &str, checked: Checked) -> Joined {
+        let Checked { truth, feedback } = checked;
         let pending = match self.buffer.join(id) {
             Join::Joined(p) => p,
             Join::Duplicate => return Joined::Duplicate,
@@ -279,17 +294,20 @@ impl QualityTracker {
     /// Checks an outcome's labels: the truth as the task compares it and the
     /// feedback as (rating, negative). Errors name the label key and the
     /// reason; an outcome with neither is an error too.
-    pub fn label(
-        &mut self,
-        label: Label<'_>,
-    ) -> Result<(Option<Answer>, Option<(f64, bool)>), (String, String)> {
+    pub fn label(&mut self, label: Label<'_>) -> Result<Checked, LabelError> {
         let truth_key = self.config.label.clone();
         let truth = match (self.config.task, label.truth) {
-            (Some(_), Some(given)) => Some(self.answer(given).map_err(|e| (truth_key, e))?),
+            (Some(_), Some(given)) => Some(self.answer(given).map_err(|reason| LabelError {
+                key: truth_key,
+                reason,
+            })?),
             _ => None,
         };
         let feedback = match (&self.config.feedback, label.feedback) {
-            (Some(key), Some(given)) => Some(self.rating(given).map_err(|e| (key.clone(), e))?),
+            (Some(key), Some(given)) => Some(self.rating(given).map_err(|reason| LabelError {
+                key: key.clone(),
+                reason,
+            })?),
             _ => None,
         };
         if truth.is_none() && feedback.is_none() {
@@ -299,12 +317,11 @@ impl QualityTracker {
                 .map(|k| format!("{k:?}"))
                 .collect::<Vec<_>>()
                 .join(" or ");
-            return Err((
-                String::new(),
-                format!("carries none of the labels this model reads ({keys})"),
-            ));
+            let reason = format!("carries none of the labels this model reads ({keys})");
+            let key = String::new();
+            return Err(LabelError { key, reason });
         }
-        Ok((truth, feedback))
+        Ok(Checked { truth, feedback })
     }
 
     /// Lets records older than the label ttl go (their windows stop
@@ -397,7 +414,7 @@ impl QualityTracker {
         }
     }
 
-    fn rating(&self, given: Given<'_>) -> Result<(f64, bool), String> {
+    fn rating(&self, given: Given<'_>) -> Result<Rating, String> {
         match given {
             Given::Number(x) if x.is_finite() => Ok((x, x < self.config.negative_below)),
             Given::Flag(up) => Ok((f64::from(u8::from(up)), !up)),

@@ -53,8 +53,8 @@ fn label(tracker: &mut QualityTracker, id: &str, truth: &str) -> Joined {
         truth: Some(Given::Text(truth)),
         feedback: None,
     };
-    let (truth, feedback) = tracker.label(given).unwrap();
-    tracker.join(id, truth, feedback)
+    let checked = tracker.label(given).unwrap();
+    tracker.join(id, checked)
 }
 
 #[test]
@@ -170,24 +170,25 @@ fn feedback_and_bad_labels() {
         truth: None,
         feedback: Some(Given::Flag(up)),
     };
-    let (truth, feedback) = tracker.label(thumbs(false)).unwrap();
-    assert_eq!((truth, feedback), (None, Some((0.0, true))));
+    let checked = tracker.label(thumbs(false)).unwrap();
+    assert_eq!((checked.truth, checked.feedback), (None, Some((0.0, true))));
     let nan = Label {
         truth: Some(Given::Number(f64::NAN)),
         feedback: None,
     };
+    let e = tracker.label(nan).unwrap_err();
     assert_eq!(
-        tracker.label(nan).unwrap_err(),
-        ("label".to_owned(), "NaN is not a finite number".to_owned())
+        (e.key.as_str(), e.reason.as_str()),
+        ("label", "NaN is not a finite number")
     );
     let none = Label {
         truth: None,
         feedback: None,
     };
-    let (key, reason) = tracker.label(none).unwrap_err();
+    let e = tracker.label(none).unwrap_err();
     assert!(
-        key.is_empty() && reason.contains("\"label\" or \"thumbs\""),
-        "{reason}"
+        e.key.is_empty() && e.reason.contains("\"label\" or \"thumbs\""),
+        "{e:?}"
     );
     let mut feedback_only = config(1);
     feedback_only.task = None;
@@ -200,8 +201,8 @@ fn feedback_and_bad_labels() {
     };
     tracker.observe(0, record).unwrap();
     tracker.close_window(span(0));
-    let (truth, feedback) = tracker.label(thumbs(false)).unwrap();
-    tracker.join("a", truth, feedback);
+    let checked = tracker.label(thumbs(false)).unwrap();
+    tracker.join("a", checked);
     let report = evaluate(&feedback_only, &tracker.next_ready().unwrap());
     assert_eq!(
         report.metric(Metric::NegativeShare).unwrap().value,
