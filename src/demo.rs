@@ -136,6 +136,7 @@ fn train(out: &mut impl Write, dir: &Path) -> Result<Baseline> {
         ignore: Default::default(),
         limits: ProfileLimits::default(),
         quality: None,
+        text_patterns: Vec::new(),
     };
     let baseline = build(&options, &mut |_, _| {})?;
     baseline.save(&dir.join("baseline.json"))?;

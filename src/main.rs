@@ -13,6 +13,7 @@ use driftwatch::daemon::{Daemon, DaemonOptions};
 use driftwatch::detect::{DetectOptions, TestName, detect};
 use driftwatch::report::{read_sample, render_table};
 use driftwatch::schema::Kind;
+use driftwatch::schema::text::TextPattern;
 use driftwatch::stats::correction::Correction;
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
@@ -105,6 +106,10 @@ struct BuildArgs {
     /// Leave a column out of the baseline (repeatable).
     #[arg(long = "ignore", value_name = "COLUMN")]
     ignore: Vec<String>,
+    /// Measure every text column by a regex's rate too: 1 per text it matches, else 0, tested
+    /// as the descriptor `COLUMN:NAME` (repeatable; e.g. refusal='(?i)\bI (cannot|can.t)\b').
+    #[arg(long = "text-pattern", value_name = "NAME=REGEX")]
+    text_patterns: Vec<TextPattern>,
     /// Keep every value of numeric columns with at most this many rows (tests are then exact).
     #[arg(long, default_value_t = ProfileLimits::default().exact_limit)]
     exact_limit: u64,
@@ -238,6 +243,7 @@ fn build_baseline(args: BuildArgs) -> Result<ExitCode> {
             max_categories: args.max_categories.max(1),
             ..ProfileLimits::default()
         },
+        text_patterns: args.text_patterns,
         quality: args.label.map(|label| QualitySpec {
             label,
             prediction: args.prediction.unwrap_or_default(),

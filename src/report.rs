@@ -56,7 +56,7 @@ pub fn read_sample(baseline: &Baseline, path: &Path) -> Result<Sample, SampleErr
     let mut columns: Vec<ColumnSample> = baseline
         .columns
         .iter()
-        .map(|c| ColumnSample::empty(c.profile.kind()))
+        .map(|c| ColumnSample::empty(&c.profile))
         .collect();
     let mut row = Row::default();
     let mut rows = 0u64;
@@ -137,7 +137,7 @@ pub fn render_table(report: &Report) -> String {
                 .iter()
                 .find(|i| i.descriptor == t.descriptor)
                 .and_then(|i| i.statistic);
-            let name = feature_label(&f.name, t.descriptor);
+            let name = feature_label(&f.name, t.descriptor.as_deref());
             lines.push([
                 name,
                 f.kind.to_string(),

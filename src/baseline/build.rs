@@ -11,11 +11,13 @@ use super::profile::{CategoricalAccumulator, NumericAccumulator, ProfileLimits, 
 use super::quality::{QualityBuildError, QualityBuilder, QualitySpec};
 use super::{Baseline, Column, FORMAT_NAME, FORMAT_VERSION, Profile, Source};
 use crate::dataset::{self, Cell, Location, Row, RowReader};
+use crate::schema::text::{TextMeasure, TextPattern};
 use crate::schema::{Kind, KindEvidence, parse_number};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What to build a baseline from.
 #[derive(Debug, Clone)]
@@ -31,6 +33,9 @@ pub struct BuildOptions {
     /// column is then left out of the profiled columns: it is the ground
     /// truth, which live records do not carry.
     pub quality: Option<QualitySpec>,
+    /// Patterns every text column is measured by besides the built-in
+    /// descriptors (`--text-pattern NAME=REGEX`).
+    pub text_patterns: Vec<TextPattern>,
 }
 
 /// Why a baseline could not be built.
@@ -72,6 +77,8 @@ pub enum BuildError {
         location: String,
         source: QualityBuildError,
     },
+    #[error("--text-pattern: {0}")]
+    TextPatterns(String),
     #[error("{file}, column {column:?}: no values, so it cannot be profiled as {kind}")]
     EmptyColumn {
         file: String,
@@ -88,6 +95,9 @@ pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline,
     let file = file_name(&options.input);
     let mut reader = dataset::open(&options.input)?;
     check_named_columns(&file, reader.columns(), options)?;
+    let measure =
+        TextMeasure::new(options.text_patterns.clone()).map_err(BuildError::TextPatterns)?;
+    let measure = Arc::new(measure);
     let mut columns: Vec<(usize, ColumnBuilder)> = reader
         .columns()
         .iter()
@@ -95,7 +105,7 @@ pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline,
         .filter(|(_, name)| !options.ignore.contains(*name) && !is_label(name, options))
         .map(|(i, name)| {
             let kind = options.kinds.get(name).copied();
-            (i, ColumnBuilder::new(name, kind, &options.limits))
+            (i, ColumnBuilder::new(name, kind, &options.limits, &measure))
         })
         .collect();
     let mut quality = QualityColumns::new(reader.columns(), options);
@@ -285,7 +295,12 @@ struct ColumnBuilder {
 }
 
 impl ColumnBuilder {
-    fn new(name: &str, forced: Option<Kind>, limits: &ProfileLimits) -> Self {
+    fn new(
+        name: &str,
+        forced: Option<Kind>,
+        limits: &ProfileLimits,
+        measure: &Arc<TextMeasure>,
+    ) -> Self {
         let may_be = |k: Kind| forced.is_none() || forced == Some(k);
         Self {
             name: name.into(),
@@ -297,7 +312,7 @@ impl ColumnBuilder {
             },
             numeric: may_be(Kind::Numeric).then(|| NumericAccumulator::new(limits)),
             categorical: may_be(Kind::Categorical).then(|| CategoricalAccumulator::new(limits)),
-            text: may_be(Kind::Text).then(|| TextAccumulator::new(limits)),
+            text: may_be(Kind::Text).then(|| TextAccumulator::new(limits, measure.clone())),
             scratch: String::new(),
         }
     }

@@ -8,7 +8,9 @@
 //! distinct value with its count (up to 100 distinct values), or otherwise
 //! equally spaced quantiles from a [`sketch::QuantileSketch`]. Categorical
 //! columns keep category counts (top K plus `__other__`); text columns keep a
-//! numeric profile of each descriptor in [`crate::schema::TEXT_DESCRIPTORS`].
+//! numeric profile of each descriptor in [`crate::schema::TEXT_DESCRIPTORS`]
+//! and of each pattern the baseline was built with (`--text-pattern`),
+//! with the patterns themselves.
 //! With a label column, the baseline also holds the model's quality on the
 //! reference rows and its score calibration ([`quality`]).
 
@@ -18,8 +20,10 @@ pub mod quality;
 pub mod sketch;
 
 use crate::schema::Kind;
+use crate::schema::text::{TextMeasure, TextPattern};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The value of `format` in every baseline file.
 pub const FORMAT_NAME: &str = "driftwatch-baseline";
@@ -174,11 +178,60 @@ pub struct CategoryCount {
     pub count: u64,
 }
 
-/// Statistics of a free-text column: one numeric profile per descriptor.
+/// Statistics of a free-text column: one numeric profile per descriptor of
+/// its [`TextMeasure`] (the built-in descriptors, then the patterns the
+/// baseline was built with), in the measure's order. A file written before
+/// `json_valid` existed lacks it and keeps being measured without it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "TextProfileFields", into = "TextProfileFields")]
 pub struct TextProfile {
     pub descriptors: Vec<Descriptor>,
+    /// Compiled once when the profile is built or read, shared by every
+    /// sample of the column.
+    measure: Arc<TextMeasure>,
+}
+
+/// A text profile as the file holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextProfileFields {
+    descriptors: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    patterns: Vec<TextPattern>,
+}
+
+impl TextProfile {
+    /// The profile of `descriptors`, which are `measure`'s, in its order.
+    pub fn new(descriptors: Vec<Descriptor>, measure: Arc<TextMeasure>) -> TextProfile {
+        TextProfile {
+            descriptors,
+            measure,
+        }
+    }
+
+    /// What the column's texts are measured by.
+    pub fn measure(&self) -> &Arc<TextMeasure> {
+        &self.measure
+    }
+}
+
+impl TryFrom<TextProfileFields> for TextProfile {
+    type Error = String;
+
+    fn try_from(fields: TextProfileFields) -> Result<Self, Self::Error> {
+        let names = fields.descriptors.iter().map(|d| d.name.as_str());
+        let measure = TextMeasure::of_descriptors(names, fields.patterns)?;
+        Ok(TextProfile::new(fields.descriptors, Arc::new(measure)))
+    }
+}
+
+impl From<TextProfile> for TextProfileFields {
+    fn from(profile: TextProfile) -> Self {
+        TextProfileFields {
+            descriptors: profile.descriptors,
+            patterns: profile.measure.patterns().to_vec(),
+        }
+    }
 }
 
 /// The profile of one text descriptor.

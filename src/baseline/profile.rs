@@ -2,18 +2,19 @@
 //! bounded memory: [`NumericAccumulator`] (moments, distinct values, the
 //! quantile sketch), [`CategoricalAccumulator`] (category counts with a
 //! cardinality cap) and [`TextAccumulator`] (one numeric accumulator per text
-//! descriptor).
+//! descriptor, patterns included).
 
 use super::sketch::{QuantileSketch, SortedWeighted};
 use super::{
     Bins, CategoricalProfile, CategoryCount, Descriptor, Distinct, NumericProfile, Reference,
     TextProfile,
 };
-use crate::schema::{TEXT_DESCRIPTORS, text_descriptors};
+use crate::schema::text::TextMeasure;
 use crate::stats::CompensatedSum;
 use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Limits that bound a profile's size and the memory of building it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -322,51 +323,50 @@ pub(crate) fn mix64(mut z: u64) -> u64 {
 /// Accumulates a free-text column through its descriptors.
 #[derive(Debug, Clone)]
 pub struct TextAccumulator {
+    measure: Arc<TextMeasure>,
+    /// One per descriptor of `measure`, in its order.
     descriptors: Vec<NumericAccumulator>,
     /// The column's limits with the smaller descriptor sketch.
     limits: ProfileLimits,
 }
 
 impl TextAccumulator {
-    /// An empty accumulator. Descriptors are small integers or shares, so
-    /// their sketches are 8× smaller than a numeric column's (rank error
-    /// ≈ 2·10⁻⁴ typical; still exact up to `exact_limit` values): every
-    /// column that may turn out to be text carries five of them while its
-    /// kind is undecided.
-    pub fn new(limits: &ProfileLimits) -> Self {
+    /// An empty accumulator of `measure`'s descriptors. Descriptors are
+    /// small integers, shares or 0/1 rates, so their sketches are 8× smaller
+    /// than a numeric column's (rank error ≈ 2·10⁻⁴ typical; still exact up
+    /// to `exact_limit` values): every column that may turn out to be text
+    /// carries one per descriptor while its kind is undecided.
+    pub fn new(limits: &ProfileLimits, measure: Arc<TextMeasure>) -> Self {
         let limits = ProfileLimits {
             sketch_k: (limits.sketch_k / 8).max(2),
             ..*limits
         };
         Self {
-            descriptors: TEXT_DESCRIPTORS
-                .iter()
+            descriptors: (0..measure.len())
                 .map(|_| NumericAccumulator::new(&limits))
                 .collect(),
+            measure,
             limits,
         }
     }
 
     /// Adds one text value.
     pub fn add(&mut self, text: &str) {
-        for (acc, x) in self.descriptors.iter_mut().zip(text_descriptors(text)) {
-            acc.add(x);
-        }
+        (self.measure).measure_into(text, &mut self.descriptors, |acc, x| acc.add(x));
     }
 
     /// The profile, or `None` for a column without values.
     pub fn finish(&self) -> Option<TextProfile> {
-        let descriptors = TEXT_DESCRIPTORS
-            .iter()
+        let descriptors = (self.measure.names())
             .zip(&self.descriptors)
             .map(|(name, acc)| {
                 Some(Descriptor {
-                    name: (*name).to_owned(),
+                    name: name.to_owned(),
                     profile: acc.finish(&self.limits)?,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(TextProfile { descriptors })
+        Some(TextProfile::new(descriptors, self.measure.clone()))
     }
 }
 

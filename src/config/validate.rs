@@ -12,9 +12,9 @@ use super::{
     ModelConfig, NotifierConfig, NotifierKind, Retry, RuleConfig, Scope, Secret, ServerConfig,
     Severity, Subject, UnknownFields, Webhook, Window, defaults,
 };
-use crate::baseline::Baseline;
+use crate::baseline::{Baseline, Profile};
 use crate::detect::TestName;
-use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use crate::schema::Kind;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -680,13 +680,14 @@ fn column_kind(baseline: &Baseline, name: &str) -> Result<Kind, String> {
 }
 
 /// The kind of a rule subject's feature: a column, or a text column's
-/// descriptor written `column:descriptor` (numeric).
+/// descriptor written `column:descriptor` (numeric): a built-in one or a
+/// pattern, as the baseline's profile of the column lists them.
 fn subject_kind(baseline: &Baseline, name: &str) -> Result<Kind, String> {
     let descriptor = name.split_once(':').filter(|(column, d)| {
-        TEXT_DESCRIPTORS.contains(d)
-            && baseline
-                .column(column)
-                .is_some_and(|c| c.profile.kind() == Kind::Text)
+        baseline.column(column).is_some_and(|c| match &c.profile {
+            Profile::Text(p) => p.descriptors.iter().any(|x| x.name == *d),
+            _ => false,
+        })
     });
     match descriptor {
         Some(_) => Ok(Kind::Numeric),

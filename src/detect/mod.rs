@@ -19,13 +19,15 @@ pub use options::{DetectOptions, FeatureOptions, FeatureView};
 pub use plan::{PlannedTest, feature_label, planned_tests};
 
 use crate::baseline::{Baseline, Column, Profile};
-use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};
+use crate::schema::Kind;
+use crate::schema::text::TextMeasure;
 use crate::stats::correction::Correction;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// A statistical test or distance, by the name users write in `--tests`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,17 +134,34 @@ impl FromStr for TestName {
 pub enum Values {
     Numeric(Vec<f64>),
     Categorical(FxHashMap<String, u64>),
-    /// One vector per descriptor, in [`TEXT_DESCRIPTORS`] order.
-    Text(Vec<Vec<f64>>),
+    Text(TextValues),
+}
+
+/// The current values of a text column: what its texts are measured by,
+/// and one vector per descriptor, in the measure's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextValues {
+    pub measure: Arc<TextMeasure>,
+    pub descriptors: Vec<Vec<f64>>,
+}
+
+impl TextValues {
+    /// No values yet of `measure`'s descriptors.
+    pub fn empty(measure: &Arc<TextMeasure>) -> TextValues {
+        TextValues {
+            measure: measure.clone(),
+            descriptors: vec![Vec::new(); measure.len()],
+        }
+    }
 }
 
 impl Values {
-    /// An empty sample of the given kind.
-    pub fn empty(kind: Kind) -> Values {
-        match kind {
-            Kind::Numeric => Values::Numeric(Vec::new()),
-            Kind::Categorical => Values::Categorical(FxHashMap::default()),
-            Kind::Text => Values::Text(vec![Vec::new(); TEXT_DESCRIPTORS.len()]),
+    /// An empty sample of a column profiled as `profile`.
+    pub fn empty(profile: &Profile) -> Values {
+        match profile {
+            Profile::Numeric(_) => Values::Numeric(Vec::new()),
+            Profile::Categorical(_) => Values::Categorical(FxHashMap::default()),
+            Profile::Text(p) => Values::Text(TextValues::empty(p.measure())),
         }
     }
 
@@ -151,7 +170,7 @@ impl Values {
         match self {
             Values::Numeric(v) => v.len() as u64,
             Values::Categorical(m) => m.values().sum(),
-            Values::Text(d) => d.first().map_or(0, |v| v.len() as u64),
+            Values::Text(t) => t.descriptors.first().map_or(0, |v| v.len() as u64),
         }
     }
 
@@ -192,11 +211,11 @@ pub enum Datum<'a> {
 }
 
 impl ColumnSample {
-    /// An empty sample of a column of the given kind.
-    pub fn empty(kind: Kind) -> ColumnSample {
+    /// An empty sample of a column profiled as `profile`.
+    pub fn empty(profile: &Profile) -> ColumnSample {
         ColumnSample {
             missing: 0,
-            values: Values::empty(kind),
+            values: Values::empty(profile),
         }
     }
 
@@ -215,11 +234,9 @@ impl ColumnSample {
                     }
                 }
             }
-            (Values::Text(d), Datum::Text(text)) => {
-                let descriptors = text_descriptors(text);
-                for (values, x) in d.iter_mut().zip(descriptors) {
-                    values.resize(values.len() + n as usize, x);
-                }
+            (Values::Text(t), Datum::Text(text)) => {
+                let grow = |values: &mut Vec<f64>, x| values.resize(values.len() + n as usize, x);
+                t.measure.measure_into(text, &mut t.descriptors, grow);
             }
             (_, datum) => panic!("{datum:?} does not fit the kind of this column"),
         }
@@ -232,7 +249,7 @@ pub struct TestReport {
     pub test: TestName,
     /// The text descriptor tested, for text features.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub descriptor: Option<&'static str>,
+    pub descriptor: Option<String>,
     pub statistic: Option<f64>,
     pub p_value: Option<f64>,
     /// The p-value after the multiple-testing correction, when one applies.
@@ -375,13 +392,10 @@ fn run_tests(column: &Column, values: &Values, options: &FeatureView<'_>) -> Vec
             numeric::run(p, column.count, v, None, options)
         }
         (Profile::Categorical(p), Values::Categorical(v)) => categorical::run(p, v, options),
-        (Profile::Text(p), Values::Text(d)) => p
-            .descriptors
-            .iter()
-            .zip(d)
-            .zip(TEXT_DESCRIPTORS)
-            .flat_map(|((desc, v), name)| {
-                numeric::run(&desc.profile, column.count, v, Some(name), options)
+        (Profile::Text(p), Values::Text(t)) => (p.descriptors.iter())
+            .zip(&t.descriptors)
+            .flat_map(|(desc, v)| {
+                numeric::run(&desc.profile, column.count, v, Some(&desc.name), options)
             })
             .collect(),
         _ => panic!("sample of column {} does not match its kind", column.name),
@@ -444,7 +458,7 @@ fn summarize(
 /// Builds the report of one test from its result.
 pub(crate) fn test_report(
     test: TestName,
-    descriptor: Option<&'static str>,
+    descriptor: Option<&str>,
     decisive: bool,
     options: &FeatureView<'_>,
     result: Result<(f64, Option<f64>), String>,
@@ -462,7 +476,7 @@ pub(crate) fn test_report(
     };
     TestReport {
         test,
-        descriptor,
+        descriptor: descriptor.map(str::to_owned),
         statistic,
         p_value,
         p_value_adjusted: None,

@@ -38,7 +38,7 @@ pub fn run(
     profile: &NumericProfile,
     reference_rows: u64,
     current: &[f64],
-    descriptor: Option<&'static str>,
+    descriptor: Option<&str>,
     options: &FeatureView<'_>,
 ) -> Vec<TestReport> {
     let reference = Ref {

@@ -28,6 +28,9 @@ pub const MAX_RECORDS: usize = 65_536;
 #[derive(Debug, Clone)]
 pub struct ModelSchema {
     kinds: Vec<Kind>,
+    /// A sample of no records, which every batch's sample starts as (text
+    /// columns share their baseline's compiled measure).
+    empty: Sample,
     by_name: FxHashMap<String, usize>,
     unknown_fields: UnknownFields,
 }
@@ -37,6 +40,12 @@ impl ModelSchema {
     pub fn new(baseline: &Baseline, unknown_fields: UnknownFields) -> ModelSchema {
         ModelSchema {
             kinds: baseline.columns.iter().map(|c| c.profile.kind()).collect(),
+            empty: Sample {
+                rows: 0,
+                columns: (baseline.columns.iter())
+                    .map(|c| ColumnSample::empty(&c.profile))
+                    .collect(),
+            },
             by_name: baseline
                 .columns
                 .iter()
@@ -61,10 +70,7 @@ impl ModelSchema {
     /// An empty live sample, one column per baseline column, for
     /// [`validate::validate_into`] to fill.
     pub fn empty_sample(&self) -> Sample {
-        Sample {
-            rows: 0,
-            columns: self.kinds.iter().map(|&k| ColumnSample::empty(k)).collect(),
-        }
+        self.empty.clone()
     }
 
     /// The number of baseline columns.
@@ -107,6 +113,7 @@ pub(crate) mod testing {
                 ignore: Default::default(),
                 limits: ProfileLimits::default(),
                 quality: None,
+                text_patterns: Vec::new(),
             };
             build(&options, &mut |_, _| {}).unwrap()
         })

@@ -466,7 +466,11 @@ mod tests {
         let Values::Text(d) = &sample.columns[NOTES].values else {
             panic!()
         };
-        assert_eq!(d[0], vec![8.0, 0.0], "an empty category is an empty text");
+        assert_eq!(
+            d.descriptors[0],
+            vec![8.0, 0.0],
+            "an empty category is an empty text"
+        );
         assert_eq!(sample.columns[NOTES].missing, 2);
         assert_eq!(sample.columns[SCORE].missing, 4);
     }

@@ -19,11 +19,13 @@
 //! report says how many it held.
 
 use crate::baseline::{Baseline, OTHER_CATEGORY, Profile};
-use crate::detect::{ColumnSample, Sample, Values, WindowSpan};
-use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use crate::detect::{ColumnSample, Sample, TextValues, Values, WindowSpan};
+use crate::schema::Kind;
+use crate::schema::text::TextMeasure;
 use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The bounds on a window's memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,8 @@ struct ShapeColumn {
     kind: Kind,
     /// A categorical column's baseline categories: they are always counted.
     known: FxHashSet<String>,
+    /// What a text column's texts are measured by.
+    text: Option<Arc<TextMeasure>>,
 }
 
 impl WindowShape {
@@ -76,6 +80,10 @@ impl WindowShape {
                         p.categories.iter().map(|c| c.value.clone()).collect()
                     }
                     _ => FxHashSet::default(),
+                },
+                text: match &c.profile {
+                    Profile::Text(p) => Some(p.measure().clone()),
+                    _ => None,
                 },
             })
             .collect();
@@ -94,7 +102,7 @@ impl WindowShape {
                 .columns
                 .iter()
                 .zip(&self.columns)
-                .all(|(w, s)| w.name == s.name && w.values.kind() == s.kind)
+                .all(|(w, s)| w.name == s.name && w.values.fits(s))
     }
 }
 
@@ -127,7 +135,7 @@ enum LiveValues {
         /// Distinct categories counted that the baseline never saw.
         new: usize,
     },
-    /// One reservoir per descriptor, in [`TEXT_DESCRIPTORS`] order.
+    /// One reservoir per descriptor, in the order of the column's measure.
     Text(Vec<Reservoir>),
 }
 
@@ -137,6 +145,15 @@ impl LiveValues {
             LiveValues::Numeric(_) => Kind::Numeric,
             LiveValues::Categorical { .. } => Kind::Categorical,
             LiveValues::Text(_) => Kind::Text,
+        }
+    }
+
+    /// Whether these values are of `spec`'s kind (and, for a text column,
+    /// of as many descriptors as its measure).
+    fn fits(&self, spec: &ShapeColumn) -> bool {
+        match (self, &spec.text) {
+            (LiveValues::Text(d), Some(measure)) => d.len() == measure.len(),
+            _ => self.kind() == spec.kind,
         }
     }
 }
@@ -206,7 +223,8 @@ impl LiveWindow {
                 columns: closed
                     .columns
                     .into_iter()
-                    .map(LiveColumn::into_sample)
+                    .zip(&shape.columns)
+                    .map(|(column, spec)| column.into_sample(spec))
                     .collect(),
             },
         }
@@ -221,7 +239,10 @@ impl LiveColumn {
                 counts: FxHashMap::default(),
                 new: 0,
             },
-            Kind::Text => LiveValues::Text(vec![Reservoir::default(); TEXT_DESCRIPTORS.len()]),
+            Kind::Text => {
+                let descriptors = spec.text.as_ref().map_or(0, |m| m.len());
+                LiveValues::Text(vec![Reservoir::default(); descriptors])
+            }
         };
         LiveColumn {
             name: spec.name.clone(),
@@ -230,11 +251,15 @@ impl LiveColumn {
         }
     }
 
-    fn into_sample(self) -> ColumnSample {
-        let values = match self.values {
-            LiveValues::Numeric(r) => Values::Numeric(r.values),
-            LiveValues::Categorical { counts, .. } => Values::Categorical(counts),
-            LiveValues::Text(d) => Values::Text(d.into_iter().map(|r| r.values).collect()),
+    fn into_sample(self, spec: &ShapeColumn) -> ColumnSample {
+        let values = match (self.values, &spec.text) {
+            (LiveValues::Numeric(r), _) => Values::Numeric(r.values),
+            (LiveValues::Categorical { counts, .. }, _) => Values::Categorical(counts),
+            (LiveValues::Text(d), Some(measure)) => Values::Text(TextValues {
+                measure: measure.clone(),
+                descriptors: d.into_iter().map(|r| r.values).collect(),
+            }),
+            (LiveValues::Text(_), None) => unreachable!("a text column's shape has its measure"),
         };
         ColumnSample {
             missing: self.missing,
@@ -251,7 +276,7 @@ impl LiveValues {
                 count_categories(counts, new, batch, spec, limits.max_new_categories);
             }
             (LiveValues::Text(d), Values::Text(batch)) => {
-                for (r, v) in d.iter_mut().zip(batch) {
+                for (r, v) in d.iter_mut().zip(batch.descriptors) {
                     r.offer_all(v, limits.reservoir, rng);
                 }
             }
