@@ -167,6 +167,7 @@ fn cell(record: &Record, column: &str) -> String {
         Some(value::Kind::Number(x)) => x.to_string(),
         Some(value::Kind::Category(s) | value::Kind::Text(s)) => s.clone(),
         Some(value::Kind::Flag(b)) => b.to_string(),
+        Some(value::Kind::Embedding(e)) => serde_json::to_string(&e.values).unwrap_or_default(),
         None => String::new(),
     }
 }

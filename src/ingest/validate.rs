@@ -130,6 +130,8 @@ pub(super) enum Given<'a> {
     Category(&'a str),
     Text(&'a str),
     Flag(bool),
+    /// A vector's components.
+    Embedding(&'a [f32]),
 }
 
 impl<'a> Given<'a> {
@@ -140,6 +142,7 @@ impl<'a> Given<'a> {
             Some(value::Kind::Category(s)) => Given::Category(s),
             Some(value::Kind::Text(s)) => Given::Text(s),
             Some(value::Kind::Flag(b)) => Given::Flag(*b),
+            Some(value::Kind::Embedding(e)) => Given::Embedding(&e.values),
         }
     }
 
@@ -150,6 +153,7 @@ impl<'a> Given<'a> {
             Given::Category(_) => "a category",
             Given::Text(_) => "a text",
             Given::Flag(_) => "a flag",
+            Given::Embedding(_) => "an embedding",
         }
     }
 }
@@ -510,6 +514,22 @@ mod tests {
             ]
         );
         assert_eq!(sample, schema(UnknownFields::Reject).empty_sample());
+    }
+
+    #[test]
+    fn an_embedding_survives_the_wire_and_fits_no_other_kind() {
+        let embedding = Value {
+            kind: Some(value::Kind::Embedding(crate::proto::v1::Embedding {
+                values: vec![0.25, -1.5, f32::MIN_POSITIVE],
+            })),
+        };
+        let request = rows(vec![record(&[("age", embedding)], &[])]);
+        let decoded = SendRequest::decode(request.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(decoded, request);
+        let (outcome, _) = run(UnknownFields::Reject, decoded.records);
+        let expected = "wrong kind for the baseline: expected a number or a flag \
+                        (the column is numeric), got an embedding";
+        assert_eq!(outcome.rejections, [rejection(0, "features.age", expected)]);
     }
 
     #[test]
