@@ -100,9 +100,12 @@ struct BuildArgs {
     /// The model's name (default: the input file's stem).
     #[arg(long)]
     model: Option<String>,
-    /// Override a column's inferred kind: COLUMN=numeric|categorical|text (repeatable).
+    /// Override a column's inferred kind: COLUMN=numeric|categorical|text|embedding (repeatable).
     #[arg(long = "kind", value_name = "COLUMN=KIND", value_parser = parse_kind)]
     kinds: Vec<(String, Kind)>,
+    /// Vectors of each embedding column kept for the MMD test.
+    #[arg(long, default_value_t = ProfileLimits::default().embedding_sample)]
+    embedding_sample: usize,
     /// Leave a column out of the baseline (repeatable).
     #[arg(long = "ignore", value_name = "COLUMN")]
     ignore: Vec<String>,
@@ -241,6 +244,7 @@ fn build_baseline(args: BuildArgs) -> Result<ExitCode> {
             exact_limit: args.exact_limit,
             bins: args.bins,
             max_categories: args.max_categories.max(1),
+            embedding_sample: args.embedding_sample,
             ..ProfileLimits::default()
         },
         text_patterns: args.text_patterns,
@@ -307,12 +311,16 @@ fn kinds_summary(baseline: &Baseline) -> String {
             .filter(|c| c.profile.kind() == k)
             .count()
     };
-    format!(
+    let summary = format!(
         "{} numeric, {} categorical, {} text",
         count(Kind::Numeric),
         count(Kind::Categorical),
         count(Kind::Text)
-    )
+    );
+    match count(Kind::Embedding) {
+        0 => summary,
+        n => format!("{summary}, {n} embedding"),
+    }
 }
 
 /// The bundled example used when `report` gets no files.

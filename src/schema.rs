@@ -1,5 +1,6 @@
-//! A model's columns: what kind each one is (numeric, categorical or free
-//! text) and how that kind is inferred from the values of a data file.
+//! A model's columns: what kind each one is (numeric, categorical, free
+//! text or embedding) and how that kind is inferred from the values of a
+//! data file (an embedding column is only ever named with `--kind`).
 //!
 //! The inference rule, applied to the non-empty values of a column:
 //! numeric when every one parses as a finite number (integers included,
@@ -29,6 +30,9 @@ pub enum Kind {
     Categorical,
     /// Free text, monitored through numeric descriptors.
     Text,
+    /// Vectors of one dimension (a prompt's embedding), compared by their
+    /// centroid and by MMD; never inferred, only given with `--kind`.
+    Embedding,
 }
 
 impl Kind {
@@ -38,6 +42,7 @@ impl Kind {
             Kind::Numeric => "numeric",
             Kind::Categorical => "categorical",
             Kind::Text => "text",
+            Kind::Embedding => "embedding",
         }
     }
 }
@@ -56,8 +61,9 @@ impl FromStr for Kind {
             "numeric" => Ok(Kind::Numeric),
             "categorical" => Ok(Kind::Categorical),
             "text" => Ok(Kind::Text),
+            "embedding" => Ok(Kind::Embedding),
             other => Err(format!(
-                "unknown kind {other:?}: expected numeric, categorical or text"
+                "unknown kind {other:?}: expected numeric, categorical, text or embedding"
             )),
         }
     }
@@ -179,7 +185,12 @@ mod tests {
 
     #[test]
     fn kind_names_round_trip() {
-        for k in [Kind::Numeric, Kind::Categorical, Kind::Text] {
+        for k in [
+            Kind::Numeric,
+            Kind::Categorical,
+            Kind::Text,
+            Kind::Embedding,
+        ] {
             assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
         }
         assert!("number".parse::<Kind>().unwrap_err().contains("numeric"));

@@ -11,7 +11,7 @@ use driftwatch::report::read_sample;
 use driftwatch::window::{LiveWindow, WindowLimits, WindowShape};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use support::{build_baseline, driftwatch, report_json, stderr};
+use support::{build_baseline, check_rule, driftwatch, report_json, stderr};
 
 const REFUSAL: &str = r"refusal=(?i)\bI (cannot|can.t)\b";
 const EMAIL: &str = r"email=[\w.+-]+@[\w-]+\.[\w.]+";
@@ -113,16 +113,7 @@ fn a_bad_text_pattern_names_the_flag_and_the_reason() {
 fn rules_may_name_a_pattern_of_the_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let baseline = patterned_baseline(dir.path());
-    let config = |feature: &str| {
-        let text = format!(
-            "[[model]]\nname = \"chat\"\nbaseline = {baseline:?}\n\n\
-             [[rule]]\nname = \"r\"\nmodel = \"chat\"\nfeature = \"{feature}\"\n\
-             when = \"jensenshannon >= 0.1\"\n"
-        );
-        let path = dir.path().join("driftwatch.toml");
-        std::fs::write(&path, text).unwrap();
-        driftwatch(&["check-config".as_ref(), path.as_os_str()])
-    };
+    let config = |feature| check_rule(&baseline, feature, "jensenshannon >= 0.1");
     let known = config("reply:refusal");
     assert_eq!(known.status.code(), Some(0), "{}", stderr(&known));
     let unknown = config("reply:threat");

@@ -7,7 +7,10 @@
 //! and text descriptors) — so that the kind can be decided at the end
 //! without a second pass.
 
-use super::profile::{CategoricalAccumulator, NumericAccumulator, ProfileLimits, TextAccumulator};
+use super::profile::{
+    CategoricalAccumulator, EmbeddingAccumulator, NumericAccumulator, ProfileLimits,
+    TextAccumulator,
+};
 use super::quality::{QualityBuildError, QualityBuilder, QualitySpec};
 use super::{Baseline, Column, FORMAT_NAME, FORMAT_VERSION, Profile, Source};
 use crate::dataset::{self, Cell, Location, Row, RowReader};
@@ -59,13 +62,11 @@ pub enum BuildError {
         column: String,
         have: String,
     },
-    #[error(
-        "{location}, column {column:?}: expected a finite number (the column is numeric), got {got:?}"
-    )]
-    NotNumeric {
+    #[error("{location}, column {column:?}: {problem}")]
+    BadValue {
         location: String,
         column: String,
-        got: String,
+        problem: String,
     },
     #[error("{file}: {source}")]
     Quality {
@@ -191,11 +192,11 @@ fn read_all(
         while locations.len() < CHUNK_ROWS && reader.read_row(&mut chunk[locations.len()])? {
             locations.push(reader.location());
         }
-        fold_chunk(&chunk[..locations.len()], columns).map_err(|(row, column, got)| {
-            BuildError::NotNumeric {
+        fold_chunk(&chunk[..locations.len()], columns).map_err(|(row, column, problem)| {
+            BuildError::BadValue {
                 location: locations[row].to_string(),
                 column,
-                got,
+                problem,
             }
         })?;
         if let Some(quality) = quality.as_mut() {
@@ -216,7 +217,7 @@ fn read_all(
 }
 
 /// Folds `rows` into the builders; on a bad value, the first failing
-/// `(row index, column, value)`.
+/// `(row index, column, problem)`.
 fn fold_chunk(
     rows: &[Row],
     columns: &mut [(usize, ColumnBuilder)],
@@ -291,6 +292,7 @@ struct ColumnBuilder {
     numeric: Option<NumericAccumulator>,
     categorical: Option<CategoricalAccumulator>,
     text: Option<TextAccumulator>,
+    embedding: Option<EmbeddingAccumulator>,
     scratch: String,
 }
 
@@ -313,12 +315,14 @@ impl ColumnBuilder {
             numeric: may_be(Kind::Numeric).then(|| NumericAccumulator::new(limits)),
             categorical: may_be(Kind::Categorical).then(|| CategoricalAccumulator::new(limits)),
             text: may_be(Kind::Text).then(|| TextAccumulator::new(limits, measure.clone())),
+            embedding: (forced == Some(Kind::Embedding)).then(|| EmbeddingAccumulator::new(limits)),
             scratch: String::new(),
         }
     }
 
-    /// Adds one cell; `Err(value)` when a forced-numeric column gets a
-    /// value that is not a finite number.
+    /// Adds one cell; else what is wrong with it (a forced-numeric column
+    /// given a value that is not a finite number, an embedding column given
+    /// anything but a vector like its first).
     fn add(&mut self, cell: &Cell) -> Result<(), String> {
         let mut scratch = std::mem::take(&mut self.scratch);
         let result = self.add_value(cell, &mut scratch);
@@ -331,6 +335,10 @@ impl ColumnBuilder {
             self.missing += 1;
             return Ok(());
         }
+        if let Some(acc) = &mut self.embedding {
+            self.evidence.values += 1;
+            return add_embedding(acc, cell, scratch);
+        }
         let number = match cell {
             Cell::Number(x) => x.is_finite().then_some(*x),
             Cell::Text(s) => parse_number(s),
@@ -340,7 +348,11 @@ impl ColumnBuilder {
         self.evidence.values += 1;
         match (number, &mut self.numeric) {
             (Some(x), Some(acc)) => acc.add(x),
-            (None, Some(_)) if self.forced == Some(Kind::Numeric) => return Err(text.to_owned()),
+            (None, Some(_)) if self.forced == Some(Kind::Numeric) => {
+                return Err(format!(
+                    "expected a finite number (the column is numeric), got {text:?}"
+                ));
+            }
             (None, _) => {
                 self.evidence.all_numeric = false;
                 self.numeric = None;
@@ -381,6 +393,12 @@ impl ColumnBuilder {
                     .and_then(|a| a.finish())
                     .ok_or_else(empty)?,
             ),
+            Kind::Embedding => Profile::Embedding(
+                self.embedding
+                    .as_ref()
+                    .and_then(|a| a.finish())
+                    .ok_or_else(empty)?,
+            ),
             Kind::Categorical => Profile::Categorical(
                 self.categorical
                     .as_ref()
@@ -395,6 +413,21 @@ impl ColumnBuilder {
             profile,
         })
     }
+}
+
+/// Adds a cell of an embedding column: a JSON array of numbers (a CSV
+/// field `[0.1, 0.2]`, a JSON Lines string or array).
+fn add_embedding(
+    acc: &mut EmbeddingAccumulator,
+    cell: &Cell,
+    scratch: &mut String,
+) -> Result<(), String> {
+    let text = cell.as_text(scratch);
+    let vector: Vec<f32> = serde_json::from_str(text).map_err(|_| {
+        format!("expected a JSON array of numbers (the column is an embedding), got {text:?}")
+    })?;
+    acc.add(&vector)
+        .map_err(|reason| format!("expected a vector like the column's first: {reason}"))
 }
 
 fn file_name(path: &Path) -> String {

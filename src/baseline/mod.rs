@@ -10,7 +10,8 @@
 //! columns keep category counts (top K plus `__other__`); text columns keep a
 //! numeric profile of each descriptor in [`crate::schema::TEXT_DESCRIPTORS`]
 //! and of each pattern the baseline was built with (`--text-pattern`),
-//! with the patterns themselves.
+//! with the patterns themselves; embedding columns keep their dimension,
+//! centroid and a bounded sample of vectors.
 //! With a label column, the baseline also holds the model's quality on the
 //! reference rows and its score calibration ([`quality`]).
 
@@ -88,6 +89,7 @@ pub enum Profile {
     Numeric(NumericProfile),
     Categorical(CategoricalProfile),
     Text(TextProfile),
+    Embedding(EmbeddingProfile),
 }
 
 impl Profile {
@@ -97,6 +99,7 @@ impl Profile {
             Profile::Numeric(_) => Kind::Numeric,
             Profile::Categorical(_) => Kind::Categorical,
             Profile::Text(_) => Kind::Text,
+            Profile::Embedding(_) => Kind::Embedding,
         }
     }
 }
@@ -240,6 +243,81 @@ impl From<TextProfile> for TextProfileFields {
 pub struct Descriptor {
     pub name: String,
     pub profile: NumericProfile,
+}
+
+/// Statistics of an embedding column: the dimension every vector has, the
+/// mean of every reference vector, and a uniform sample of them (at most
+/// `--embedding-sample`) for the MMD test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EmbeddingFields", into = "EmbeddingFields")]
+pub struct EmbeddingProfile {
+    centroid: Vec<f64>,
+    /// The sampled vectors, row after row.
+    sample: Vec<f32>,
+}
+
+/// An embedding profile as the file holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbeddingFields {
+    dimension: usize,
+    centroid: Vec<f64>,
+    sample: Vec<Vec<f32>>,
+}
+
+impl EmbeddingProfile {
+    /// The profile of vectors whose mean is `centroid` (of their dimension,
+    /// at least 1), sampled as `sample` (row after row); else why not.
+    pub fn new(centroid: Vec<f64>, sample: Vec<f32>) -> Result<EmbeddingProfile, String> {
+        let dimension = centroid.len();
+        if dimension == 0 || sample.is_empty() || !sample.len().is_multiple_of(dimension) {
+            return Err(format!(
+                "an embedding profile needs a centroid of dimension ≥ 1 and sampled vectors of that dimension, got dimension {dimension} and {} sampled components",
+                sample.len()
+            ));
+        }
+        Ok(EmbeddingProfile { centroid, sample })
+    }
+
+    /// The dimension of every vector.
+    pub fn dimension(&self) -> usize {
+        self.centroid.len()
+    }
+
+    /// The mean of every reference vector.
+    pub fn centroid(&self) -> &[f64] {
+        &self.centroid
+    }
+
+    /// The sampled reference vectors.
+    pub fn sample(&self) -> std::slice::ChunksExact<'_, f32> {
+        self.sample.chunks_exact(self.dimension())
+    }
+}
+
+impl TryFrom<EmbeddingFields> for EmbeddingProfile {
+    type Error = String;
+
+    fn try_from(fields: EmbeddingFields) -> Result<Self, Self::Error> {
+        let dimension = fields.dimension;
+        if fields.centroid.len() != dimension || fields.sample.iter().any(|r| r.len() != dimension)
+        {
+            return Err(format!(
+                "an embedding profile of dimension {dimension} holds vectors of another dimension"
+            ));
+        }
+        EmbeddingProfile::new(fields.centroid, fields.sample.concat())
+    }
+}
+
+impl From<EmbeddingProfile> for EmbeddingFields {
+    fn from(profile: EmbeddingProfile) -> Self {
+        EmbeddingFields {
+            dimension: profile.dimension(),
+            sample: profile.sample().map(<[f32]>::to_vec).collect(),
+            centroid: profile.centroid,
+        }
+    }
 }
 
 /// Why a baseline file could not be read or written.
@@ -393,6 +471,27 @@ mod tests {
         let baseline = sample_baseline();
         baseline.save(&path).unwrap();
         assert_eq!(Baseline::load(&path).unwrap(), baseline);
+    }
+
+    #[test]
+    fn an_embedding_profile_round_trips_and_checks_its_dimension() {
+        let sample = vec![0.0, 1.0, 1.0, -3.0];
+        let profile = Profile::Embedding(EmbeddingProfile::new(vec![0.5, -1.0], sample).unwrap());
+        let json = serde_json::to_string(&profile).unwrap();
+        let stats = r#""dimension":2,"centroid":[0.5,-1.0],"sample":[[0.0,1.0],[1.0,-3.0]]"#;
+        assert_eq!(
+            json,
+            format!(r#"{{"kind":"embedding","stats":{{{stats}}}}}"#)
+        );
+        assert_eq!(serde_json::from_str::<Profile>(&json).unwrap(), profile);
+        let bad = json.replace("[1.0,-3.0]", "[1.0]");
+        let err = serde_json::from_str::<Profile>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dimension 2 holds vectors of another"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -6,11 +6,12 @@
 
 use super::sketch::{QuantileSketch, SortedWeighted};
 use super::{
-    Bins, CategoricalProfile, CategoryCount, Descriptor, Distinct, NumericProfile, Reference,
-    TextProfile,
+    Bins, CategoricalProfile, CategoryCount, Descriptor, Distinct, EmbeddingProfile,
+    NumericProfile, Reference, TextProfile,
 };
 use crate::schema::text::TextMeasure;
 use crate::stats::CompensatedSum;
+use crate::stats::embedding::{Centroid, EmbeddingReservoir};
 use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
@@ -33,6 +34,8 @@ pub struct ProfileLimits {
     pub max_categories: usize,
     /// Capacity of the quantile sketch's levels.
     pub sketch_k: usize,
+    /// Vectors of an embedding column kept for the MMD test.
+    pub embedding_sample: usize,
 }
 
 impl Default for ProfileLimits {
@@ -45,6 +48,7 @@ impl Default for ProfileLimits {
             distinct_cap: 10_000,
             max_categories: 10_000,
             sketch_k: super::sketch::DEFAULT_K,
+            embedding_sample: 1000,
         }
     }
 }
@@ -367,6 +371,49 @@ impl TextAccumulator {
             })
             .collect::<Option<Vec<_>>>()?;
         Some(TextProfile::new(descriptors, self.measure.clone()))
+    }
+}
+
+/// Accumulates an embedding column: the exact mean of every vector and a
+/// uniform sample of at most `embedding_sample` of them (seeded, so a
+/// baseline is rebuilt the same).
+#[derive(Debug, Clone)]
+pub struct EmbeddingAccumulator {
+    /// Both made at the first vector, which gives the dimension.
+    state: Option<(Centroid, EmbeddingReservoir)>,
+    capacity: usize,
+}
+
+impl EmbeddingAccumulator {
+    /// An empty accumulator.
+    pub fn new(limits: &ProfileLimits) -> Self {
+        Self {
+            state: None,
+            capacity: limits.embedding_sample.max(2),
+        }
+    }
+
+    /// Adds one vector; else why it does not fit (a dimension other than
+    /// the first vector's, a component that is not finite).
+    pub fn add(&mut self, vector: &[f32]) -> Result<(), String> {
+        let (centroid, sample) = match &mut self.state {
+            Some(state) => state,
+            None => {
+                let centroid = Centroid::new(vector.len()).map_err(|e| e.to_string())?;
+                let sample = EmbeddingReservoir::new(vector.len(), self.capacity, 0)
+                    .map_err(|e| e.to_string())?;
+                self.state.insert((centroid, sample))
+            }
+        };
+        centroid.add(vector).map_err(|e| e.to_string())?;
+        sample.offer(vector).map_err(|e| e.to_string())
+    }
+
+    /// The profile, or `None` for a column without values.
+    pub fn finish(&self) -> Option<EmbeddingProfile> {
+        let (centroid, sample) = self.state.as_ref()?;
+        let rows = sample.rows().flatten().copied().collect();
+        EmbeddingProfile::new(centroid.mean()?, rows).ok()
     }
 }
 

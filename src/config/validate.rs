@@ -700,7 +700,10 @@ fn test_for(name: &str, kind: Option<Kind>) -> Result<TestName, String> {
     let test: TestName = name.parse()?;
     match kind {
         Some(k) if !test.applies_to(k) => {
-            Err(format!("test {test} does not apply to a {k} feature"))
+            let article = if k == Kind::Embedding { "an" } else { "a" };
+            Err(format!(
+                "test {test} does not apply to {article} {k} feature"
+            ))
         }
         _ => Ok(test),
     }
@@ -725,8 +728,10 @@ fn threshold(name: &str, value: f64) -> Result<(TestName, f64), String> {
 }
 
 fn bins(n: i64, kind: Option<Kind>) -> Result<usize, String> {
-    if kind == Some(Kind::Categorical) {
-        return Err("bins apply to numeric and text features; this one is categorical".to_owned());
+    if let Some(k @ (Kind::Categorical | Kind::Embedding)) = kind {
+        return Err(format!(
+            "bins apply to numeric and text features; this one is {k}"
+        ));
     }
     match usize::try_from(n) {
         Ok(n) if (2..=1000).contains(&n) => Ok(n),

@@ -10,6 +10,7 @@
 //! will hold without running them.
 
 pub mod categorical;
+pub mod embedding;
 pub mod numeric;
 mod options;
 mod plan;
@@ -22,6 +23,7 @@ use crate::baseline::{Baseline, Column, Profile};
 use crate::schema::Kind;
 use crate::schema::text::TextMeasure;
 use crate::stats::correction::Correction;
+use crate::stats::embedding::Centroid;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -44,11 +46,17 @@ pub enum TestName {
     Anderson,
     Cvm,
     MannWhitney,
+    /// Embeddings: cosine distance between the centroids.
+    Cosine,
+    /// Embeddings: Euclidean distance between the centroids.
+    Euclidean,
+    /// Embeddings: linear-time MMD² with a permutation p-value.
+    Mmd,
 }
 
 impl TestName {
     /// Every test, in the order reports list them.
-    pub const ALL: [TestName; 11] = [
+    pub const ALL: [TestName; 14] = [
         TestName::Ks,
         TestName::Chi2,
         TestName::Ztest,
@@ -60,6 +68,9 @@ impl TestName {
         TestName::Anderson,
         TestName::Cvm,
         TestName::MannWhitney,
+        TestName::Cosine,
+        TestName::Euclidean,
+        TestName::Mmd,
     ];
 
     /// The name used in `--tests` and in reports.
@@ -76,6 +87,9 @@ impl TestName {
             TestName::Anderson => "anderson",
             TestName::Cvm => "cvm",
             TestName::MannWhitney => "mannwhitney",
+            TestName::Cosine => "cosine",
+            TestName::Euclidean => "euclidean",
+            TestName::Mmd => "mmd",
         }
     }
 
@@ -90,6 +104,7 @@ impl TestName {
                 | TestName::Anderson
                 | TestName::Cvm
                 | TestName::MannWhitney
+                | TestName::Mmd
         )
     }
 
@@ -99,9 +114,11 @@ impl TestName {
     }
 
     /// Whether the test applies to values of this kind (text descriptors
-    /// are numeric).
+    /// are numeric; embeddings have tests of their own).
     pub fn applies_to(self, kind: Kind) -> bool {
         match self {
+            TestName::Cosine | TestName::Euclidean | TestName::Mmd => kind == Kind::Embedding,
+            _ if kind == Kind::Embedding => false,
             TestName::Chi2 | TestName::Ztest => kind == Kind::Categorical,
             TestName::Psi | TestName::JensenShannon | TestName::Kl | TestName::Hellinger => true,
             _ => kind != Kind::Categorical,
@@ -135,6 +152,16 @@ pub enum Values {
     Numeric(Vec<f64>),
     Categorical(FxHashMap<String, u64>),
     Text(TextValues),
+    Embedding(EmbeddingValues),
+}
+
+/// The current values of an embedding column: the mean of every vector,
+/// and the vectors themselves (a window's bounded sample of them), row
+/// after row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingValues {
+    pub centroid: Centroid,
+    pub rows: Vec<f32>,
 }
 
 /// The current values of a text column: what its texts are measured by,
@@ -162,6 +189,10 @@ impl Values {
             Profile::Numeric(_) => Values::Numeric(Vec::new()),
             Profile::Categorical(_) => Values::Categorical(FxHashMap::default()),
             Profile::Text(p) => Values::Text(TextValues::empty(p.measure())),
+            Profile::Embedding(p) => Values::Embedding(EmbeddingValues {
+                centroid: Centroid::new(p.dimension()).expect("a profile's dimension is ≥ 1"),
+                rows: Vec::new(),
+            }),
         }
     }
 
@@ -171,6 +202,7 @@ impl Values {
             Values::Numeric(v) => v.len() as u64,
             Values::Categorical(m) => m.values().sum(),
             Values::Text(t) => t.descriptors.first().map_or(0, |v| v.len() as u64),
+            Values::Embedding(e) => e.centroid.count(),
         }
     }
 
@@ -208,6 +240,9 @@ pub enum Datum<'a> {
     Label(&'a str),
     /// A value of a text column, added as its descriptors.
     Text(&'a str),
+    /// A vector of an embedding column, of its dimension, every component
+    /// finite.
+    Embedding(&'a [f32]),
 }
 
 impl ColumnSample {
@@ -237,6 +272,12 @@ impl ColumnSample {
             (Values::Text(t), Datum::Text(text)) => {
                 let grow = |values: &mut Vec<f64>, x| values.resize(values.len() + n as usize, x);
                 t.measure.measure_into(text, &mut t.descriptors, grow);
+            }
+            (Values::Embedding(e), Datum::Embedding(vector)) => {
+                for _ in 0..n {
+                    e.centroid.add(vector).expect("readers check embeddings");
+                    e.rows.extend_from_slice(vector);
+                }
             }
             (_, datum) => panic!("{datum:?} does not fit the kind of this column"),
         }
@@ -398,6 +439,7 @@ fn run_tests(column: &Column, values: &Values, options: &FeatureView<'_>) -> Vec
                 numeric::run(&desc.profile, column.count, v, Some(&desc.name), options)
             })
             .collect(),
+        (Profile::Embedding(p), Values::Embedding(e)) => embedding::run(p, e, options),
         _ => panic!("sample of column {} does not match its kind", column.name),
     }
 }

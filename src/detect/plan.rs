@@ -16,7 +16,7 @@
 //! `__other__` (a third turns `ztest` into `chi2`). A feature with too few
 //! current values gets no tests at all ("insufficient data").
 
-use super::{DetectOptions, TestName, categorical, numeric};
+use super::{DetectOptions, TestName, categorical, embedding, numeric};
 use crate::baseline::{Baseline, Column, Profile};
 use crate::schema::Kind;
 use rustc_hash::FxHashMap;
@@ -123,6 +123,7 @@ fn column_plan(column: &Column, options: &DetectOptions) -> Vec<PlannedTest> {
             let aligned = categorical::align_categories(p, &FxHashMap::default());
             listed(None, categorical::plan(p, &aligned, &view)).collect()
         }
+        Profile::Embedding(_) => listed(None, embedding::plan(&view)).collect(),
         Profile::Text(p) => (p.descriptors.iter())
             .flat_map(|d| {
                 listed(

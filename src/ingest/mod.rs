@@ -13,7 +13,7 @@ pub mod validate;
 
 use crate::baseline::Baseline;
 pub use crate::config::UnknownFields;
-use crate::detect::{ColumnSample, Sample};
+use crate::detect::{ColumnSample, Sample, Values};
 use crate::schema::Kind;
 use rustc_hash::FxHashMap;
 
@@ -71,6 +71,26 @@ impl ModelSchema {
     /// [`validate::validate_into`] to fill.
     pub fn empty_sample(&self) -> Sample {
         self.empty.clone()
+    }
+
+    /// Whether `given` has the dimension of column `c`, when that is an
+    /// embedding column.
+    fn check_dimension(
+        &self,
+        c: usize,
+        given: validate::Given<'_>,
+    ) -> Result<(), validate::Reason> {
+        match (&self.empty.columns[c].values, given) {
+            (Values::Embedding(e), validate::Given::Embedding(v))
+                if v.len() != e.centroid.dim() =>
+            {
+                Err(validate::Reason::WrongDimension {
+                    got: v.len(),
+                    expected: e.centroid.dim(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The number of baseline columns.

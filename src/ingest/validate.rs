@@ -43,7 +43,13 @@ pub struct Outcome {
 
 /// The reasons a record is rejected for, as metrics label them
 /// (`driftwatch_records_rejected_total{reason}`).
-pub const REASON_NAMES: [&str; 4] = ["not_finite", "wrong_kind", "unknown_field", "in_both"];
+pub const REASON_NAMES: [&str; 5] = [
+    "not_finite",
+    "wrong_kind",
+    "unknown_field",
+    "in_both",
+    "wrong_dimension",
+];
 
 impl From<Outcome> for SendResponse {
     fn from(outcome: Outcome) -> SendResponse {
@@ -166,6 +172,7 @@ pub(super) enum Reason {
     WrongKind { column: Kind, got: &'static str },
     Unknown,
     InBoth,
+    WrongDimension { got: usize, expected: usize },
 }
 
 impl Reason {
@@ -176,6 +183,7 @@ impl Reason {
             Reason::WrongKind { .. } => 1,
             Reason::Unknown => 2,
             Reason::InBoth => 3,
+            Reason::WrongDimension { .. } => 4,
         }
     }
 }
@@ -196,6 +204,9 @@ impl fmt::Display for Reason {
             Reason::InBoth => f.write_str(
                 "given in both features and outputs, which share one namespace of column names",
             ),
+            Reason::WrongDimension { got, expected } => {
+                write!(f, "dimension {got}, the baseline's is {expected}")
+            }
         }
     }
 }
@@ -205,6 +216,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Numeric => "a number or a flag",
         Kind::Categorical => "a category, a flag or a number",
         Kind::Text => "a text or a category",
+        Kind::Embedding => "an embedding",
     }
 }
 
@@ -226,6 +238,10 @@ pub(super) fn read<'a>(
         // column (`Cell::as_text`), so live and offline labels agree.
         (Kind::Categorical, Given::Number(x)) => Ok(Datum::Label(number_label(x, buffer))),
         (Kind::Text, Given::Text(s) | Given::Category(s)) => Ok(Datum::Text(s)),
+        (Kind::Embedding, Given::Embedding(v)) => match v.iter().find(|x| !x.is_finite()) {
+            Some(x) => Err(Reason::NotFinite(f64::from(*x))),
+            None => Ok(Datum::Embedding(v)),
+        },
         (column, given) => Err(Reason::WrongKind {
             column,
             got: given.kind_name(),
@@ -364,7 +380,7 @@ fn check_record<'a>(
                 Some((c, kind)) => {
                     given_by[c] = stamp;
                     checked.push((c, kind, given));
-                    read(kind, given, &mut buffer).map(drop)
+                    read(kind, given, &mut buffer).and_then(|_| schema.check_dimension(c, given))
                 }
             };
             if let Err(reason) = result {
@@ -491,7 +507,7 @@ mod tests {
             ],
         );
         assert_eq!((outcome.accepted, outcome.rejected), (0, 4));
-        assert_eq!(outcome.rejected_by_reason, [0, 4, 0, 0]);
+        assert_eq!(outcome.rejected_by_reason, [0, 4, 0, 0, 0]);
         let wrong = |column: &str, expected: &str, got: &str| {
             format!(
                 "wrong kind for the baseline: expected {expected} (the column is {column}), got {got}"
@@ -548,7 +564,7 @@ mod tests {
             ],
         );
         assert_eq!((outcome.accepted, outcome.rejected), (0, 3));
-        assert_eq!(outcome.rejected_by_reason, [3, 0, 0, 0]);
+        assert_eq!(outcome.rejected_by_reason, [3, 0, 0, 0, 0]);
         let fields: Vec<(u32, &str)> = outcome
             .rejections
             .iter()

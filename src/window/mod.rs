@@ -9,8 +9,10 @@
 //! (Vitter's algorithm R, exact until the reservoir fills), and a
 //! categorical column counts every baseline category plus at most
 //! `max_new_categories` categories the baseline never saw; further new ones
-//! are counted together as [`OTHER_CATEGORY`]. Missing values and records
-//! are always counted exactly.
+//! are counted together as [`OTHER_CATEGORY`]. An embedding column keeps
+//! the mean of every vector and a uniform sample of at most
+//! [`EMBEDDING_ROWS`] vectors. Missing values and records are always counted
+//! exactly.
 //!
 //! Windows are tumbling: a window closes when it holds its configured number
 //! of records or has been open its configured duration, and the next opens
@@ -19,9 +21,10 @@
 //! report says how many it held.
 
 use crate::baseline::{Baseline, OTHER_CATEGORY, Profile};
-use crate::detect::{ColumnSample, Sample, TextValues, Values, WindowSpan};
+use crate::detect::{ColumnSample, EmbeddingValues, Sample, TextValues, Values, WindowSpan};
 use crate::schema::Kind;
 use crate::schema::text::TextMeasure;
+use crate::stats::embedding::Centroid;
 use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -64,6 +67,8 @@ struct ShapeColumn {
     known: FxHashSet<String>,
     /// What a text column's texts are measured by.
     text: Option<Arc<TextMeasure>>,
+    /// An embedding column's dimension (else 0).
+    dimension: usize,
 }
 
 impl WindowShape {
@@ -84,6 +89,10 @@ impl WindowShape {
                 text: match &c.profile {
                     Profile::Text(p) => Some(p.measure().clone()),
                     _ => None,
+                },
+                dimension: match &c.profile {
+                    Profile::Embedding(p) => p.dimension(),
+                    _ => 0,
                 },
             })
             .collect();
@@ -137,7 +146,24 @@ enum LiveValues {
     },
     /// One reservoir per descriptor, in the order of the column's measure.
     Text(Vec<Reservoir>),
+    Embedding(LiveEmbedding),
 }
+
+/// An embedding column's window: the mean of every vector, and a uniform
+/// sample of at most [`EMBEDDING_ROWS`] (or `reservoir`, if smaller) of
+/// them for the MMD test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LiveEmbedding {
+    centroid: Centroid,
+    /// Vectors offered to the sample so far.
+    seen: u64,
+    /// The sampled vectors, row after row.
+    rows: Vec<f32>,
+}
+
+/// The most vectors a window samples per embedding column: MMD's cost and
+/// power grow with it, and 1,000 vectors of 1,536 floats are 6 MiB.
+pub const EMBEDDING_ROWS: usize = 1000;
 
 impl LiveValues {
     fn kind(&self) -> Kind {
@@ -145,6 +171,7 @@ impl LiveValues {
             LiveValues::Numeric(_) => Kind::Numeric,
             LiveValues::Categorical { .. } => Kind::Categorical,
             LiveValues::Text(_) => Kind::Text,
+            LiveValues::Embedding(_) => Kind::Embedding,
         }
     }
 
@@ -153,6 +180,7 @@ impl LiveValues {
     fn fits(&self, spec: &ShapeColumn) -> bool {
         match (self, &spec.text) {
             (LiveValues::Text(d), Some(measure)) => d.len() == measure.len(),
+            (LiveValues::Embedding(e), _) => e.centroid.dim() == spec.dimension,
             _ => self.kind() == spec.kind,
         }
     }
@@ -243,6 +271,11 @@ impl LiveColumn {
                 let descriptors = spec.text.as_ref().map_or(0, |m| m.len());
                 LiveValues::Text(vec![Reservoir::default(); descriptors])
             }
+            Kind::Embedding => LiveValues::Embedding(LiveEmbedding {
+                centroid: Centroid::new(spec.dimension).expect("a profile's dimension is ≥ 1"),
+                seen: 0,
+                rows: Vec::new(),
+            }),
         };
         LiveColumn {
             name: spec.name.clone(),
@@ -260,6 +293,10 @@ impl LiveColumn {
                 descriptors: d.into_iter().map(|r| r.values).collect(),
             }),
             (LiveValues::Text(_), None) => unreachable!("a text column's shape has its measure"),
+            (LiveValues::Embedding(e), _) => Values::Embedding(EmbeddingValues {
+                centroid: e.centroid,
+                rows: e.rows,
+            }),
         };
         ColumnSample {
             missing: self.missing,
@@ -279,6 +316,10 @@ impl LiveValues {
                 for (r, v) in d.iter_mut().zip(batch.descriptors) {
                     r.offer_all(v, limits.reservoir, rng);
                 }
+            }
+            (LiveValues::Embedding(e), Values::Embedding(batch)) => {
+                let capacity = limits.reservoir.min(EMBEDDING_ROWS);
+                e.absorb(batch, capacity, rng);
             }
             (live, _) => panic!("a batch of another kind for a {} column", live.kind()),
         }
@@ -304,6 +345,27 @@ fn count_categories(
             counts.insert(label, n);
         } else {
             *counts.entry(OTHER_CATEGORY.to_owned()).or_default() += n;
+        }
+    }
+}
+
+impl LiveEmbedding {
+    /// Adds a batch's vectors: all to the centroid, and each to the sample
+    /// by algorithm R (once full, the i-th vector replaces a random kept
+    /// one with probability capacity / i).
+    fn absorb(&mut self, batch: EmbeddingValues, capacity: usize, rng: &mut u64) {
+        let dim = self.centroid.dim();
+        (self.centroid.merge(&batch.centroid)).expect("a batch of the column's dimension");
+        for row in batch.rows.chunks_exact(dim) {
+            self.seen += 1;
+            if self.rows.len() < capacity * dim {
+                self.rows.extend_from_slice(row);
+                continue;
+            }
+            let j = below(rng, self.seen) as usize;
+            if j < capacity {
+                self.rows[j * dim..(j + 1) * dim].copy_from_slice(row);
+            }
         }
     }
 }
