@@ -3,6 +3,7 @@
 //! JSON Lines arrays, a live window's bounded sample, and the validation of
 //! records sent with an `embedding` value.
 
+mod live;
 mod support;
 
 use driftwatch::baseline::Baseline;
@@ -44,6 +45,18 @@ fn csv(dir: &Path, name: &str, rows: &[Vec<f32>]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// A record whose `emb` feature is `values`.
+fn record(values: Vec<f32>) -> Record {
+    let embedding = value::Kind::Embedding(Embedding { values });
+    let value = Value {
+        kind: Some(embedding),
+    };
+    Record {
+        features: [("emb".to_owned(), value)].into(),
+        ..Default::default()
+    }
 }
 
 fn mmd(report: &Json) -> &Json {
@@ -132,16 +145,6 @@ fn records_of_another_dimension_or_with_nan_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let baseline = Baseline::load(&baseline(dir.path())).unwrap();
     let schema = ModelSchema::new(&baseline, UnknownFields::Reject);
-    let record = |values: Vec<f32>| Record {
-        features: [(
-            "emb".to_owned(),
-            Value {
-                kind: Some(value::Kind::Embedding(Embedding { values })),
-            },
-        )]
-        .into(),
-        ..Default::default()
-    };
     let mut nan = vec![0.0; DIMENSION];
     nan[2] = f32::NAN;
     let request = SendRequest {
@@ -183,4 +186,44 @@ fn rules_may_name_the_embedding_tests() {
         err.contains("test ks does not apply to an embedding feature"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_takes_embeddings_over_grpc_and_exports_the_mmd_p_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[server]\ngrpc_addr = \"127.0.0.1:0\"\nhttp_addr = \"127.0.0.1:0\"\ndata_dir = '{}'\n\n\
+         [[model]]\nname = \"chat\"\nbaseline = '{}'\nwindow = {{ records = 300 }}\nmin_samples = 100\n",
+        dir.path().join("data").display(),
+        baseline(dir.path()).display(),
+    );
+    let daemon = live::start(&toml).await;
+    let mut records: Vec<Record> = vectors(300, 0.5, 7).into_iter().map(record).collect();
+    records.push(record(vec![0.5; 3]));
+    let request = SendRequest {
+        model: "chat".into(),
+        records,
+        ..Default::default()
+    };
+    let mut client = live::client(&daemon).await;
+    let response = client.send(request).await.unwrap().into_inner();
+    assert_eq!((response.accepted, response.rejected), (300, 1));
+    assert_eq!(
+        response.rejections[0].reason,
+        "dimension 3, the baseline's is 8"
+    );
+    let http = daemon.http_addr;
+    live::wait_for_metric(
+        http,
+        "driftwatch_windows_evaluated_total{model=\"chat\"}",
+        1.0,
+    )
+    .await;
+    let p_value = "driftwatch_drift_p_value{feature=\"emb\",model=\"chat\",test=\"mmd\"}";
+    let p_value = live::metric(http, p_value).expect("the mmd p-value is exported");
+    assert!(p_value < 0.01, "{p_value}");
+    let rejected = "driftwatch_records_rejected_total{model=\"chat\",reason=\"wrong_dimension\"}";
+    assert_eq!(live::metric(http, rejected), Some(1.0));
+    daemon.stop();
+    daemon.wait().await.unwrap();
 }

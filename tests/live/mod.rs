@@ -13,6 +13,8 @@ pub mod receiver;
 pub mod served;
 pub mod tool;
 
+// Not every test binary that shares this module receives notifications.
+#[allow(unused_imports)]
 pub use receiver::Receiver;
 
 use driftwatch::baseline::Baseline;
