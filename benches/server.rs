@@ -63,6 +63,7 @@ fn baseline(dir: &Path) -> Baseline {
         ignore: Default::default(),
         limits: ProfileLimits::default(),
         quality: None,
+        text_patterns: Vec::new(),
     };
     build(&options, &mut |_, _| {}).unwrap()
 }

@@ -136,6 +136,7 @@ fn train(out: &mut impl Write, dir: &Path) -> Result<Baseline> {
         ignore: Default::default(),
         limits: ProfileLimits::default(),
         quality: None,
+        text_patterns: Vec::new(),
     };
     let baseline = build(&options, &mut |_, _| {})?;
     baseline.save(&dir.join("baseline.json"))?;
@@ -166,6 +167,7 @@ fn cell(record: &Record, column: &str) -> String {
         Some(value::Kind::Number(x)) => x.to_string(),
         Some(value::Kind::Category(s) | value::Kind::Text(s)) => s.clone(),
         Some(value::Kind::Flag(b)) => b.to_string(),
+        Some(value::Kind::Embedding(e)) => serde_json::to_string(&e.values).unwrap_or_default(),
         None => String::new(),
     }
 }

@@ -13,6 +13,7 @@ use driftwatch::daemon::{Daemon, DaemonOptions};
 use driftwatch::detect::{DetectOptions, TestName, detect};
 use driftwatch::report::{read_sample, render_table};
 use driftwatch::schema::Kind;
+use driftwatch::schema::text::TextPattern;
 use driftwatch::stats::correction::Correction;
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
@@ -99,12 +100,19 @@ struct BuildArgs {
     /// The model's name (default: the input file's stem).
     #[arg(long)]
     model: Option<String>,
-    /// Override a column's inferred kind: COLUMN=numeric|categorical|text (repeatable).
+    /// Override a column's inferred kind: COLUMN=numeric|categorical|text|embedding (repeatable).
     #[arg(long = "kind", value_name = "COLUMN=KIND", value_parser = parse_kind)]
     kinds: Vec<(String, Kind)>,
+    /// Vectors of each embedding column kept for the MMD test.
+    #[arg(long, default_value_t = ProfileLimits::default().embedding_sample)]
+    embedding_sample: usize,
     /// Leave a column out of the baseline (repeatable).
     #[arg(long = "ignore", value_name = "COLUMN")]
     ignore: Vec<String>,
+    /// Measure every text column by a regex's rate too: 1 per text it matches, else 0, tested
+    /// as the descriptor `COLUMN:NAME` (repeatable; e.g. refusal='(?i)\bI (cannot|can.t)\b').
+    #[arg(long = "text-pattern", value_name = "NAME=REGEX")]
+    text_patterns: Vec<TextPattern>,
     /// Keep every value of numeric columns with at most this many rows (tests are then exact).
     #[arg(long, default_value_t = ProfileLimits::default().exact_limit)]
     exact_limit: u64,
@@ -236,8 +244,10 @@ fn build_baseline(args: BuildArgs) -> Result<ExitCode> {
             exact_limit: args.exact_limit,
             bins: args.bins,
             max_categories: args.max_categories.max(1),
+            embedding_sample: args.embedding_sample,
             ..ProfileLimits::default()
         },
+        text_patterns: args.text_patterns,
         quality: args.label.map(|label| QualitySpec {
             label,
             prediction: args.prediction.unwrap_or_default(),
@@ -301,12 +311,16 @@ fn kinds_summary(baseline: &Baseline) -> String {
             .filter(|c| c.profile.kind() == k)
             .count()
     };
-    format!(
+    let summary = format!(
         "{} numeric, {} categorical, {} text",
         count(Kind::Numeric),
         count(Kind::Categorical),
         count(Kind::Text)
-    )
+    );
+    match count(Kind::Embedding) {
+        0 => summary,
+        n => format!("{summary}, {n} embedding"),
+    }
 }
 
 /// The bundled example used when `report` gets no files.

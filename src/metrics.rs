@@ -17,11 +17,12 @@ use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, 
 
 /// Why a record (or a whole request) was rejected: the `reason` label of
 /// `driftwatch_records_rejected_total`.
-pub const REJECTION_REASONS: [&str; 7] = [
+pub const REJECTION_REASONS: [&str; 8] = [
     "not_finite",
     "wrong_kind",
     "unknown_field",
     "in_both",
+    "wrong_dimension",
     "invalid_request",
     "overloaded",
     "shutting_down",

@@ -391,7 +391,7 @@ impl ModelPipeline {
                 .with_label_values(&[model, &feature.name])
                 .set(drifted);
             for test in &feature.tests {
-                let label = feature_label(&feature.name, test.descriptor);
+                let label = feature_label(&feature.name, test.descriptor.as_deref());
                 let labels = [model, label.as_str(), test.test.as_str()];
                 m.drift_score
                     .with_label_values(&labels)

@@ -56,7 +56,7 @@ pub fn read_sample(baseline: &Baseline, path: &Path) -> Result<Sample, SampleErr
     let mut columns: Vec<ColumnSample> = baseline
         .columns
         .iter()
-        .map(|c| ColumnSample::empty(c.profile.kind()))
+        .map(|c| ColumnSample::empty(&c.profile))
         .collect();
     let mut row = Row::default();
     let mut rows = 0u64;
@@ -79,17 +79,33 @@ pub fn read_sample(baseline: &Baseline, path: &Path) -> Result<Sample, SampleErr
 /// not fit the column's kind.
 fn add_cell(sample: &mut ColumnSample, cell: &Cell) -> Result<(), (&'static str, String)> {
     let mut buffer = String::new();
+    let vector: Vec<f32>;
     let datum = if cell.is_missing(matches!(sample.values, Values::Text(_))) {
         Datum::Missing
     } else {
-        match sample.values {
+        match &sample.values {
             Values::Numeric(_) => Datum::Number(number(cell)?),
             Values::Categorical(_) => Datum::Label(cell.as_text(&mut buffer)),
             Values::Text(_) => Datum::Text(cell.as_text(&mut buffer)),
+            Values::Embedding(e) => {
+                vector = embedding(cell, e.centroid.dim())?;
+                Datum::Embedding(&vector)
+            }
         }
     };
     sample.add(datum, 1);
     Ok(())
+}
+
+/// A cell of an embedding column: a JSON array of `dimension` finite
+/// numbers (`[0.1, 0.2]`).
+fn embedding(cell: &Cell, dimension: usize) -> Result<Vec<f32>, (&'static str, String)> {
+    let expected = "a JSON array of finite numbers of the baseline's dimension";
+    let text = cell.as_text(&mut String::new()).to_owned();
+    match serde_json::from_str::<Vec<f32>>(&text) {
+        Ok(v) if v.len() == dimension && v.iter().all(|x| x.is_finite()) => Ok(v),
+        _ => Err((expected, text)),
+    }
 }
 
 fn number(cell: &Cell) -> Result<f64, (&'static str, String)> {
@@ -137,7 +153,7 @@ pub fn render_table(report: &Report) -> String {
                 .iter()
                 .find(|i| i.descriptor == t.descriptor)
                 .and_then(|i| i.statistic);
-            let name = feature_label(&f.name, t.descriptor);
+            let name = feature_label(&f.name, t.descriptor.as_deref());
             lines.push([
                 name,
                 f.kind.to_string(),

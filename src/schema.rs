@@ -1,5 +1,6 @@
-//! A model's columns: what kind each one is (numeric, categorical or free
-//! text) and how that kind is inferred from the values of a data file.
+//! A model's columns: what kind each one is (numeric, categorical, free
+//! text or embedding) and how that kind is inferred from the values of a
+//! data file (an embedding column is only ever named with `--kind`).
 //!
 //! The inference rule, applied to the non-empty values of a column:
 //! numeric when every one parses as a finite number (integers included,
@@ -8,6 +9,12 @@
 //! and the distinct values exceed half of them; otherwise categorical. So
 //! `New York` or `40K - 60K €` stay categories while prompts and replies of
 //! an LLM are text. A user overrides the rule per column with `--kind`.
+//!
+//! A text column is monitored through numeric descriptors of each value:
+//! the built-in ones ([`TEXT_DESCRIPTORS`]) and the baseline's patterns
+//! ([`text`]).
+
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -23,6 +30,9 @@ pub enum Kind {
     Categorical,
     /// Free text, monitored through numeric descriptors.
     Text,
+    /// Vectors of one dimension (a prompt's embedding), compared by their
+    /// centroid and by MMD; never inferred, only given with `--kind`.
+    Embedding,
 }
 
 impl Kind {
@@ -32,6 +42,7 @@ impl Kind {
             Kind::Numeric => "numeric",
             Kind::Categorical => "categorical",
             Kind::Text => "text",
+            Kind::Embedding => "embedding",
         }
     }
 }
@@ -50,8 +61,9 @@ impl FromStr for Kind {
             "numeric" => Ok(Kind::Numeric),
             "categorical" => Ok(Kind::Categorical),
             "text" => Ok(Kind::Text),
+            "embedding" => Ok(Kind::Embedding),
             other => Err(format!(
-                "unknown kind {other:?}: expected numeric, categorical or text"
+                "unknown kind {other:?}: expected numeric, categorical, text or embedding"
             )),
         }
     }
@@ -173,22 +185,36 @@ mod tests {
 
     #[test]
     fn kind_names_round_trip() {
-        for k in [Kind::Numeric, Kind::Categorical, Kind::Text] {
+        for k in [
+            Kind::Numeric,
+            Kind::Categorical,
+            Kind::Text,
+            Kind::Embedding,
+        ] {
             assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
         }
         assert!("number".parse::<Kind>().unwrap_err().contains("numeric"));
     }
 }
 
-/// The numeric descriptors a text column is monitored through, in order.
-pub const TEXT_DESCRIPTORS: [&str; 5] =
-    ["length", "words", "non_ascii_share", "digit_share", "empty"];
+/// The built-in numeric descriptors of a text column, in order; a baseline
+/// may add its own patterns after them ([`text::TextMeasure`]).
+pub const TEXT_DESCRIPTORS: [&str; 6] = [
+    "length",
+    "words",
+    "non_ascii_share",
+    "digit_share",
+    "empty",
+    text::JSON_VALID,
+];
 
 /// Measures one text value: length in characters, word count (runs of
 /// non-whitespace), share of non-ASCII characters, share of ASCII digits,
-/// and 1 for an empty (or all-whitespace) value, 0 otherwise. Shares of an
-/// empty value are 0.
-pub fn text_descriptors(text: &str) -> [f64; 5] {
+/// 1 for an empty (or all-whitespace) value, 0 otherwise, and 1 when the
+/// value (surrounding whitespace aside) is a JSON object or array, 0
+/// otherwise (a bare JSON number or string is not structured output).
+/// Shares of an empty value are 0.
+pub fn text_descriptors(text: &str) -> [f64; 6] {
     let (mut chars, mut non_ascii, mut digits) = (0u64, 0u64, 0u64);
     for c in text.chars() {
         chars += 1;
@@ -204,7 +230,23 @@ pub fn text_descriptors(text: &str) -> [f64; 5] {
         }
     };
     let empty = if words == 0.0 { 1.0 } else { 0.0 };
-    [chars as f64, words, share(non_ascii), share(digits), empty]
+    let json = f64::from(u8::from(is_json_document(text)));
+    [
+        chars as f64,
+        words,
+        share(non_ascii),
+        share(digits),
+        empty,
+        json,
+    ]
+}
+
+/// Whether `text` is one JSON object or array. Only a text that starts like
+/// one is parsed, and parsing builds nothing.
+fn is_json_document(text: &str) -> bool {
+    let trimmed = text.trim_start();
+    (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 #[cfg(test)]
@@ -213,8 +255,22 @@ mod descriptor_tests {
 
     #[test]
     fn descriptors_of_a_reply() {
-        assert_eq!(text_descriptors("héllo 42"), [8.0, 2.0, 0.125, 0.25, 0.0]);
-        assert_eq!(text_descriptors("  "), [2.0, 0.0, 0.0, 0.0, 1.0]);
-        assert_eq!(text_descriptors(""), [0.0, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(
+            text_descriptors("héllo 42"),
+            [8.0, 2.0, 0.125, 0.25, 0.0, 0.0]
+        );
+        assert_eq!(text_descriptors("  "), [2.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        assert_eq!(text_descriptors(""), [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn json_valid_wants_one_object_or_array() {
+        let json_valid = |t: &str| text_descriptors(t)[5];
+        for valid in [r#" {"a": [1, "x"]} "#, "[]", "[1,\n2]"] {
+            assert_eq!(json_valid(valid), 1.0, "{valid}");
+        }
+        for invalid in ["42", r#""x""#, "{\"a\": 1", "{} {}", "```json\n{}\n```", ""] {
+            assert_eq!(json_valid(invalid), 0.0, "{invalid}");
+        }
     }
 }

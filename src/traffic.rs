@@ -41,6 +41,8 @@ pub enum Form {
 pub enum TrafficError {
     #[error("drift {0}: expected a finite number (0 = like the baseline, 1 = clearly drifted)")]
     Drift(f64),
+    #[error("column {column:?}: generating embeddings is not supported yet")]
+    Embedding { column: String },
     #[error("column {column:?}: the text profile lacks the {descriptor:?} descriptor")]
     Descriptor {
         column: String,
@@ -165,6 +167,10 @@ impl ColumnMaker {
             Profile::Numeric(p) => numbers(p, drift),
             Profile::Categorical(p) => labels(p, drift),
             Profile::Text(p) => Values::Texts(TextMaker::new(&column.name, p, drift)?),
+            Profile::Embedding(_) => {
+                let column = column.name.clone();
+                return Err(TrafficError::Embedding { column });
+            }
         };
         Ok(ColumnMaker {
             name: column.name.clone(),

@@ -107,7 +107,7 @@ fn kind_override_and_ignore() {
     ]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(
-        stderr(&bad).contains("expected numeric, categorical or text"),
+        stderr(&bad).contains("expected numeric, categorical, text or embedding"),
         "{}",
         stderr(&bad)
     );

@@ -149,7 +149,7 @@ pub(super) fn judged_tests(report: &Report) -> impl Iterator<Item = (&FeatureRep
 /// The name of what a test measured: the feature's, or
 /// `column:descriptor` for a text descriptor.
 pub(super) fn name<'r>(feature: &'r FeatureReport, test: &TestReport) -> Cow<'r, str> {
-    match test.descriptor {
+    match test.descriptor.as_deref() {
         None => Cow::Borrowed(&feature.name),
         Some(d) => Cow::Owned(format!("{}:{d}", feature.name)),
     }
@@ -157,7 +157,7 @@ pub(super) fn name<'r>(feature: &'r FeatureReport, test: &TestReport) -> Cow<'r,
 
 /// Whether [`name`] of the feature's test is `wanted`, without building it.
 fn names(feature: &FeatureReport, test: &TestReport, wanted: &str) -> bool {
-    match test.descriptor {
+    match test.descriptor.as_deref() {
         None => feature.name == wanted,
         Some(d) => wanted
             .strip_suffix(d)

@@ -222,8 +222,8 @@ fn p_value_subject_reads_the_raw_p_value() {
 #[test]
 fn text_descriptor_subject_is_column_colon_descriptor() {
     let mut engine = AlertEngine::new(&[rule("r", "feature.notes:length.psi >= 0.2", 1)]);
-    let described = |descriptor, psi| TestReport {
-        descriptor: Some(descriptor),
+    let described = |descriptor: &str, psi| TestReport {
+        descriptor: Some(descriptor.into()),
         ..test(TestName::Psi, psi, None, 0.2)
     };
     let notes = FeatureReport {

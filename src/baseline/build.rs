@@ -7,15 +7,20 @@
 //! and text descriptors) — so that the kind can be decided at the end
 //! without a second pass.
 
-use super::profile::{CategoricalAccumulator, NumericAccumulator, ProfileLimits, TextAccumulator};
+use super::profile::{
+    CategoricalAccumulator, EmbeddingAccumulator, NumericAccumulator, ProfileLimits,
+    TextAccumulator,
+};
 use super::quality::{QualityBuildError, QualityBuilder, QualitySpec};
 use super::{Baseline, Column, FORMAT_NAME, FORMAT_VERSION, Profile, Source};
 use crate::dataset::{self, Cell, Location, Row, RowReader};
+use crate::schema::text::{TextMeasure, TextPattern};
 use crate::schema::{Kind, KindEvidence, parse_number};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What to build a baseline from.
 #[derive(Debug, Clone)]
@@ -31,6 +36,9 @@ pub struct BuildOptions {
     /// column is then left out of the profiled columns: it is the ground
     /// truth, which live records do not carry.
     pub quality: Option<QualitySpec>,
+    /// Patterns every text column is measured by besides the built-in
+    /// descriptors (`--text-pattern NAME=REGEX`).
+    pub text_patterns: Vec<TextPattern>,
 }
 
 /// Why a baseline could not be built.
@@ -54,13 +62,11 @@ pub enum BuildError {
         column: String,
         have: String,
     },
-    #[error(
-        "{location}, column {column:?}: expected a finite number (the column is numeric), got {got:?}"
-    )]
-    NotNumeric {
+    #[error("{location}, column {column:?}: {problem}")]
+    BadValue {
         location: String,
         column: String,
-        got: String,
+        problem: String,
     },
     #[error("{file}: {source}")]
     Quality {
@@ -72,6 +78,8 @@ pub enum BuildError {
         location: String,
         source: QualityBuildError,
     },
+    #[error("--text-pattern: {0}")]
+    TextPatterns(String),
     #[error("{file}, column {column:?}: no values, so it cannot be profiled as {kind}")]
     EmptyColumn {
         file: String,
@@ -88,6 +96,9 @@ pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline,
     let file = file_name(&options.input);
     let mut reader = dataset::open(&options.input)?;
     check_named_columns(&file, reader.columns(), options)?;
+    let measure =
+        TextMeasure::new(options.text_patterns.clone()).map_err(BuildError::TextPatterns)?;
+    let measure = Arc::new(measure);
     let mut columns: Vec<(usize, ColumnBuilder)> = reader
         .columns()
         .iter()
@@ -95,7 +106,7 @@ pub fn build(options: &BuildOptions, progress: Progress<'_>) -> Result<Baseline,
         .filter(|(_, name)| !options.ignore.contains(*name) && !is_label(name, options))
         .map(|(i, name)| {
             let kind = options.kinds.get(name).copied();
-            (i, ColumnBuilder::new(name, kind, &options.limits))
+            (i, ColumnBuilder::new(name, kind, &options.limits, &measure))
         })
         .collect();
     let mut quality = QualityColumns::new(reader.columns(), options);
@@ -181,11 +192,11 @@ fn read_all(
         while locations.len() < CHUNK_ROWS && reader.read_row(&mut chunk[locations.len()])? {
             locations.push(reader.location());
         }
-        fold_chunk(&chunk[..locations.len()], columns).map_err(|(row, column, got)| {
-            BuildError::NotNumeric {
+        fold_chunk(&chunk[..locations.len()], columns).map_err(|(row, column, problem)| {
+            BuildError::BadValue {
                 location: locations[row].to_string(),
                 column,
-                got,
+                problem,
             }
         })?;
         if let Some(quality) = quality.as_mut() {
@@ -206,7 +217,7 @@ fn read_all(
 }
 
 /// Folds `rows` into the builders; on a bad value, the first failing
-/// `(row index, column, value)`.
+/// `(row index, column, problem)`.
 fn fold_chunk(
     rows: &[Row],
     columns: &mut [(usize, ColumnBuilder)],
@@ -281,11 +292,17 @@ struct ColumnBuilder {
     numeric: Option<NumericAccumulator>,
     categorical: Option<CategoricalAccumulator>,
     text: Option<TextAccumulator>,
+    embedding: Option<EmbeddingAccumulator>,
     scratch: String,
 }
 
 impl ColumnBuilder {
-    fn new(name: &str, forced: Option<Kind>, limits: &ProfileLimits) -> Self {
+    fn new(
+        name: &str,
+        forced: Option<Kind>,
+        limits: &ProfileLimits,
+        measure: &Arc<TextMeasure>,
+    ) -> Self {
         let may_be = |k: Kind| forced.is_none() || forced == Some(k);
         Self {
             name: name.into(),
@@ -297,13 +314,15 @@ impl ColumnBuilder {
             },
             numeric: may_be(Kind::Numeric).then(|| NumericAccumulator::new(limits)),
             categorical: may_be(Kind::Categorical).then(|| CategoricalAccumulator::new(limits)),
-            text: may_be(Kind::Text).then(|| TextAccumulator::new(limits)),
+            text: may_be(Kind::Text).then(|| TextAccumulator::new(limits, measure.clone())),
+            embedding: (forced == Some(Kind::Embedding)).then(|| EmbeddingAccumulator::new(limits)),
             scratch: String::new(),
         }
     }
 
-    /// Adds one cell; `Err(value)` when a forced-numeric column gets a
-    /// value that is not a finite number.
+    /// Adds one cell; else what is wrong with it (a forced-numeric column
+    /// given a value that is not a finite number, an embedding column given
+    /// anything but a vector like its first).
     fn add(&mut self, cell: &Cell) -> Result<(), String> {
         let mut scratch = std::mem::take(&mut self.scratch);
         let result = self.add_value(cell, &mut scratch);
@@ -316,6 +335,10 @@ impl ColumnBuilder {
             self.missing += 1;
             return Ok(());
         }
+        if let Some(acc) = &mut self.embedding {
+            self.evidence.values += 1;
+            return add_embedding(acc, cell, scratch);
+        }
         let number = match cell {
             Cell::Number(x) => x.is_finite().then_some(*x),
             Cell::Text(s) => parse_number(s),
@@ -325,7 +348,11 @@ impl ColumnBuilder {
         self.evidence.values += 1;
         match (number, &mut self.numeric) {
             (Some(x), Some(acc)) => acc.add(x),
-            (None, Some(_)) if self.forced == Some(Kind::Numeric) => return Err(text.to_owned()),
+            (None, Some(_)) if self.forced == Some(Kind::Numeric) => {
+                return Err(format!(
+                    "expected a finite number (the column is numeric), got {text:?}"
+                ));
+            }
             (None, _) => {
                 self.evidence.all_numeric = false;
                 self.numeric = None;
@@ -366,6 +393,12 @@ impl ColumnBuilder {
                     .and_then(|a| a.finish())
                     .ok_or_else(empty)?,
             ),
+            Kind::Embedding => Profile::Embedding(
+                self.embedding
+                    .as_ref()
+                    .and_then(|a| a.finish())
+                    .ok_or_else(empty)?,
+            ),
             Kind::Categorical => Profile::Categorical(
                 self.categorical
                     .as_ref()
@@ -380,6 +413,21 @@ impl ColumnBuilder {
             profile,
         })
     }
+}
+
+/// Adds a cell of an embedding column: a JSON array of numbers (a CSV
+/// field `[0.1, 0.2]`, a JSON Lines string or array).
+fn add_embedding(
+    acc: &mut EmbeddingAccumulator,
+    cell: &Cell,
+    scratch: &mut String,
+) -> Result<(), String> {
+    let text = cell.as_text(scratch);
+    let vector: Vec<f32> = serde_json::from_str(text).map_err(|_| {
+        format!("expected a JSON array of numbers (the column is an embedding), got {text:?}")
+    })?;
+    acc.add(&vector)
+        .map_err(|reason| format!("expected a vector like the column's first: {reason}"))
 }
 
 fn file_name(path: &Path) -> String {

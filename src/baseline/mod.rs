@@ -8,7 +8,10 @@
 //! distinct value with its count (up to 100 distinct values), or otherwise
 //! equally spaced quantiles from a [`sketch::QuantileSketch`]. Categorical
 //! columns keep category counts (top K plus `__other__`); text columns keep a
-//! numeric profile of each descriptor in [`crate::schema::TEXT_DESCRIPTORS`].
+//! numeric profile of each descriptor in [`crate::schema::TEXT_DESCRIPTORS`]
+//! and of each pattern the baseline was built with (`--text-pattern`),
+//! with the patterns themselves; embedding columns keep their dimension,
+//! centroid and a bounded sample of vectors.
 //! With a label column, the baseline also holds the model's quality on the
 //! reference rows and its score calibration ([`quality`]).
 
@@ -18,8 +21,10 @@ pub mod quality;
 pub mod sketch;
 
 use crate::schema::Kind;
+use crate::schema::text::{TextMeasure, TextPattern};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The value of `format` in every baseline file.
 pub const FORMAT_NAME: &str = "driftwatch-baseline";
@@ -84,6 +89,7 @@ pub enum Profile {
     Numeric(NumericProfile),
     Categorical(CategoricalProfile),
     Text(TextProfile),
+    Embedding(EmbeddingProfile),
 }
 
 impl Profile {
@@ -93,6 +99,7 @@ impl Profile {
             Profile::Numeric(_) => Kind::Numeric,
             Profile::Categorical(_) => Kind::Categorical,
             Profile::Text(_) => Kind::Text,
+            Profile::Embedding(_) => Kind::Embedding,
         }
     }
 }
@@ -174,11 +181,60 @@ pub struct CategoryCount {
     pub count: u64,
 }
 
-/// Statistics of a free-text column: one numeric profile per descriptor.
+/// Statistics of a free-text column: one numeric profile per descriptor of
+/// its [`TextMeasure`] (the built-in descriptors, then the patterns the
+/// baseline was built with), in the measure's order. A file written before
+/// `json_valid` existed lacks it and keeps being measured without it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "TextProfileFields", into = "TextProfileFields")]
 pub struct TextProfile {
     pub descriptors: Vec<Descriptor>,
+    /// Compiled once when the profile is built or read, shared by every
+    /// sample of the column.
+    measure: Arc<TextMeasure>,
+}
+
+/// A text profile as the file holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextProfileFields {
+    descriptors: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    patterns: Vec<TextPattern>,
+}
+
+impl TextProfile {
+    /// The profile of `descriptors`, which are `measure`'s, in its order.
+    pub fn new(descriptors: Vec<Descriptor>, measure: Arc<TextMeasure>) -> TextProfile {
+        TextProfile {
+            descriptors,
+            measure,
+        }
+    }
+
+    /// What the column's texts are measured by.
+    pub fn measure(&self) -> &Arc<TextMeasure> {
+        &self.measure
+    }
+}
+
+impl TryFrom<TextProfileFields> for TextProfile {
+    type Error = String;
+
+    fn try_from(fields: TextProfileFields) -> Result<Self, Self::Error> {
+        let names = fields.descriptors.iter().map(|d| d.name.as_str());
+        let measure = TextMeasure::of_descriptors(names, fields.patterns)?;
+        Ok(TextProfile::new(fields.descriptors, Arc::new(measure)))
+    }
+}
+
+impl From<TextProfile> for TextProfileFields {
+    fn from(profile: TextProfile) -> Self {
+        TextProfileFields {
+            descriptors: profile.descriptors,
+            patterns: profile.measure.patterns().to_vec(),
+        }
+    }
 }
 
 /// The profile of one text descriptor.
@@ -187,6 +243,81 @@ pub struct TextProfile {
 pub struct Descriptor {
     pub name: String,
     pub profile: NumericProfile,
+}
+
+/// Statistics of an embedding column: the dimension every vector has, the
+/// mean of every reference vector, and a uniform sample of them (at most
+/// `--embedding-sample`) for the MMD test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EmbeddingFields", into = "EmbeddingFields")]
+pub struct EmbeddingProfile {
+    centroid: Vec<f64>,
+    /// The sampled vectors, row after row.
+    sample: Vec<f32>,
+}
+
+/// An embedding profile as the file holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbeddingFields {
+    dimension: usize,
+    centroid: Vec<f64>,
+    sample: Vec<Vec<f32>>,
+}
+
+impl EmbeddingProfile {
+    /// The profile of vectors whose mean is `centroid` (of their dimension,
+    /// at least 1), sampled as `sample` (row after row); else why not.
+    pub fn new(centroid: Vec<f64>, sample: Vec<f32>) -> Result<EmbeddingProfile, String> {
+        let dimension = centroid.len();
+        if dimension == 0 || sample.is_empty() || !sample.len().is_multiple_of(dimension) {
+            return Err(format!(
+                "an embedding profile needs a centroid of dimension ≥ 1 and sampled vectors of that dimension, got dimension {dimension} and {} sampled components",
+                sample.len()
+            ));
+        }
+        Ok(EmbeddingProfile { centroid, sample })
+    }
+
+    /// The dimension of every vector.
+    pub fn dimension(&self) -> usize {
+        self.centroid.len()
+    }
+
+    /// The mean of every reference vector.
+    pub fn centroid(&self) -> &[f64] {
+        &self.centroid
+    }
+
+    /// The sampled reference vectors.
+    pub fn sample(&self) -> std::slice::ChunksExact<'_, f32> {
+        self.sample.chunks_exact(self.dimension())
+    }
+}
+
+impl TryFrom<EmbeddingFields> for EmbeddingProfile {
+    type Error = String;
+
+    fn try_from(fields: EmbeddingFields) -> Result<Self, Self::Error> {
+        let dimension = fields.dimension;
+        if fields.centroid.len() != dimension || fields.sample.iter().any(|r| r.len() != dimension)
+        {
+            return Err(format!(
+                "an embedding profile of dimension {dimension} holds vectors of another dimension"
+            ));
+        }
+        EmbeddingProfile::new(fields.centroid, fields.sample.concat())
+    }
+}
+
+impl From<EmbeddingProfile> for EmbeddingFields {
+    fn from(profile: EmbeddingProfile) -> Self {
+        EmbeddingFields {
+            dimension: profile.dimension(),
+            sample: profile.sample().map(<[f32]>::to_vec).collect(),
+            centroid: profile.centroid,
+        }
+    }
 }
 
 /// Why a baseline file could not be read or written.
@@ -340,6 +471,27 @@ mod tests {
         let baseline = sample_baseline();
         baseline.save(&path).unwrap();
         assert_eq!(Baseline::load(&path).unwrap(), baseline);
+    }
+
+    #[test]
+    fn an_embedding_profile_round_trips_and_checks_its_dimension() {
+        let sample = vec![0.0, 1.0, 1.0, -3.0];
+        let profile = Profile::Embedding(EmbeddingProfile::new(vec![0.5, -1.0], sample).unwrap());
+        let json = serde_json::to_string(&profile).unwrap();
+        let stats = r#""dimension":2,"centroid":[0.5,-1.0],"sample":[[0.0,1.0],[1.0,-3.0]]"#;
+        assert_eq!(
+            json,
+            format!(r#"{{"kind":"embedding","stats":{{{stats}}}}}"#)
+        );
+        assert_eq!(serde_json::from_str::<Profile>(&json).unwrap(), profile);
+        let bad = json.replace("[1.0,-3.0]", "[1.0]");
+        let err = serde_json::from_str::<Profile>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dimension 2 holds vectors of another"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,18 +2,20 @@
 //! bounded memory: [`NumericAccumulator`] (moments, distinct values, the
 //! quantile sketch), [`CategoricalAccumulator`] (category counts with a
 //! cardinality cap) and [`TextAccumulator`] (one numeric accumulator per text
-//! descriptor).
+//! descriptor, patterns included).
 
 use super::sketch::{QuantileSketch, SortedWeighted};
 use super::{
-    Bins, CategoricalProfile, CategoryCount, Descriptor, Distinct, NumericProfile, Reference,
-    TextProfile,
+    Bins, CategoricalProfile, CategoryCount, Descriptor, Distinct, EmbeddingProfile,
+    NumericProfile, Reference, TextProfile,
 };
-use crate::schema::{TEXT_DESCRIPTORS, text_descriptors};
+use crate::schema::text::TextMeasure;
 use crate::stats::CompensatedSum;
+use crate::stats::embedding::{Centroid, EmbeddingReservoir};
 use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Limits that bound a profile's size and the memory of building it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,6 +34,8 @@ pub struct ProfileLimits {
     pub max_categories: usize,
     /// Capacity of the quantile sketch's levels.
     pub sketch_k: usize,
+    /// Vectors of an embedding column kept for the MMD test.
+    pub embedding_sample: usize,
 }
 
 impl Default for ProfileLimits {
@@ -44,6 +48,7 @@ impl Default for ProfileLimits {
             distinct_cap: 10_000,
             max_categories: 10_000,
             sketch_k: super::sketch::DEFAULT_K,
+            embedding_sample: 1000,
         }
     }
 }
@@ -322,51 +327,93 @@ pub(crate) fn mix64(mut z: u64) -> u64 {
 /// Accumulates a free-text column through its descriptors.
 #[derive(Debug, Clone)]
 pub struct TextAccumulator {
+    measure: Arc<TextMeasure>,
+    /// One per descriptor of `measure`, in its order.
     descriptors: Vec<NumericAccumulator>,
     /// The column's limits with the smaller descriptor sketch.
     limits: ProfileLimits,
 }
 
 impl TextAccumulator {
-    /// An empty accumulator. Descriptors are small integers or shares, so
-    /// their sketches are 8× smaller than a numeric column's (rank error
-    /// ≈ 2·10⁻⁴ typical; still exact up to `exact_limit` values): every
-    /// column that may turn out to be text carries five of them while its
-    /// kind is undecided.
-    pub fn new(limits: &ProfileLimits) -> Self {
+    /// An empty accumulator of `measure`'s descriptors. Descriptors are
+    /// small integers, shares or 0/1 rates, so their sketches are 8× smaller
+    /// than a numeric column's (rank error ≈ 2·10⁻⁴ typical; still exact up
+    /// to `exact_limit` values): every column that may turn out to be text
+    /// carries one per descriptor while its kind is undecided.
+    pub fn new(limits: &ProfileLimits, measure: Arc<TextMeasure>) -> Self {
         let limits = ProfileLimits {
             sketch_k: (limits.sketch_k / 8).max(2),
             ..*limits
         };
         Self {
-            descriptors: TEXT_DESCRIPTORS
-                .iter()
+            descriptors: (0..measure.len())
                 .map(|_| NumericAccumulator::new(&limits))
                 .collect(),
+            measure,
             limits,
         }
     }
 
     /// Adds one text value.
     pub fn add(&mut self, text: &str) {
-        for (acc, x) in self.descriptors.iter_mut().zip(text_descriptors(text)) {
-            acc.add(x);
-        }
+        (self.measure).measure_into(text, &mut self.descriptors, |acc, x| acc.add(x));
     }
 
     /// The profile, or `None` for a column without values.
     pub fn finish(&self) -> Option<TextProfile> {
-        let descriptors = TEXT_DESCRIPTORS
-            .iter()
+        let descriptors = (self.measure.names())
             .zip(&self.descriptors)
             .map(|(name, acc)| {
                 Some(Descriptor {
-                    name: (*name).to_owned(),
+                    name: name.to_owned(),
                     profile: acc.finish(&self.limits)?,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(TextProfile { descriptors })
+        Some(TextProfile::new(descriptors, self.measure.clone()))
+    }
+}
+
+/// Accumulates an embedding column: the exact mean of every vector and a
+/// uniform sample of at most `embedding_sample` of them (seeded, so a
+/// baseline is rebuilt the same).
+#[derive(Debug, Clone)]
+pub struct EmbeddingAccumulator {
+    /// Both made at the first vector, which gives the dimension.
+    state: Option<(Centroid, EmbeddingReservoir)>,
+    capacity: usize,
+}
+
+impl EmbeddingAccumulator {
+    /// An empty accumulator.
+    pub fn new(limits: &ProfileLimits) -> Self {
+        Self {
+            state: None,
+            capacity: limits.embedding_sample.max(2),
+        }
+    }
+
+    /// Adds one vector; else why it does not fit (a dimension other than
+    /// the first vector's, a component that is not finite).
+    pub fn add(&mut self, vector: &[f32]) -> Result<(), String> {
+        let (centroid, sample) = match &mut self.state {
+            Some(state) => state,
+            None => {
+                let centroid = Centroid::new(vector.len()).map_err(|e| e.to_string())?;
+                let sample = EmbeddingReservoir::new(vector.len(), self.capacity, 0)
+                    .map_err(|e| e.to_string())?;
+                self.state.insert((centroid, sample))
+            }
+        };
+        centroid.add(vector).map_err(|e| e.to_string())?;
+        sample.offer(vector).map_err(|e| e.to_string())
+    }
+
+    /// The profile, or `None` for a column without values.
+    pub fn finish(&self) -> Option<EmbeddingProfile> {
+        let (centroid, sample) = self.state.as_ref()?;
+        let rows = sample.rows().flatten().copied().collect();
+        EmbeddingProfile::new(centroid.mean()?, rows).ok()
     }
 }
 

@@ -12,10 +12,10 @@ use super::{
     ModelConfig, NotifierConfig, NotifierKind, Retry, RuleConfig, Scope, Secret, ServerConfig,
     Severity, Subject, UnknownFields, Webhook, Window, defaults,
 };
-use crate::baseline::Baseline;
+use crate::baseline::{Baseline, Profile};
 use crate::detect::TestName;
 use crate::quality::Metric;
-use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use crate::schema::Kind;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -711,13 +711,14 @@ fn column_kind(baseline: &Baseline, name: &str) -> Result<Kind, String> {
 }
 
 /// The kind of a rule subject's feature: a column, or a text column's
-/// descriptor written `column:descriptor` (numeric).
+/// descriptor written `column:descriptor` (numeric): a built-in one or a
+/// pattern, as the baseline's profile of the column lists them.
 fn subject_kind(baseline: &Baseline, name: &str) -> Result<Kind, String> {
     let descriptor = name.split_once(':').filter(|(column, d)| {
-        TEXT_DESCRIPTORS.contains(d)
-            && baseline
-                .column(column)
-                .is_some_and(|c| c.profile.kind() == Kind::Text)
+        baseline.column(column).is_some_and(|c| match &c.profile {
+            Profile::Text(p) => p.descriptors.iter().any(|x| x.name == *d),
+            _ => false,
+        })
     });
     match descriptor {
         Some(_) => Ok(Kind::Numeric),
@@ -769,7 +770,10 @@ fn test_for(name: &str, kind: Option<Kind>) -> Result<TestName, String> {
     let test: TestName = name.parse()?;
     match kind {
         Some(k) if !test.applies_to(k) => {
-            Err(format!("test {test} does not apply to a {k} feature"))
+            let article = if k == Kind::Embedding { "an" } else { "a" };
+            Err(format!(
+                "test {test} does not apply to {article} {k} feature"
+            ))
         }
         _ => Ok(test),
     }
@@ -794,8 +798,10 @@ fn threshold(name: &str, value: f64) -> Result<(TestName, f64), String> {
 }
 
 fn bins(n: i64, kind: Option<Kind>) -> Result<usize, String> {
-    if kind == Some(Kind::Categorical) {
-        return Err("bins apply to numeric and text features; this one is categorical".to_owned());
+    if let Some(k @ (Kind::Categorical | Kind::Embedding)) = kind {
+        return Err(format!(
+            "bins apply to numeric and text features; this one is {k}"
+        ));
     }
     match usize::try_from(n) {
         Ok(n) if (2..=1000).contains(&n) => Ok(n),

@@ -391,8 +391,24 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
         Ok(())
     }
 
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(self.nested("an array"))
+    /// An array of numbers (an embedding) is kept as its JSON text, which an
+    /// embedding column reads (any other column takes it as that text).
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use std::fmt::Write as _;
+        let mut text = String::from("[");
+        loop {
+            match seq.next_element::<f64>() {
+                Ok(Some(x)) => {
+                    let comma = if text.len() > 1 { "," } else { "" };
+                    let _ = write!(text, "{comma}{x}");
+                }
+                Ok(None) => break,
+                Err(_) => return Err(self.nested("an array of other than numbers")),
+            }
+        }
+        text.push(']');
+        self.cell.set_text(&text);
+        Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
@@ -530,10 +546,10 @@ mod tests {
     #[test]
     fn nested_values_name_line_and_column() {
         let content =
-            "{\"id\": 1, \"age\": 3}\n{\"id\": 2, \"age\": 4}\n{\"id\": 3, \"age\": [1]}\n";
+            "{\"id\": 1, \"age\": 3}\n{\"id\": 2, \"age\": 4}\n{\"id\": 3, \"age\": [\"x\"]}\n";
         assert_eq!(
             error_of("data.jsonl", content),
-            r#"data.jsonl line 3, column "age": expected a number, string, bool or null, got an array"#
+            r#"data.jsonl line 3, column "age": expected a number, string, bool or null, got an array of other than numbers"#
         );
         assert_eq!(
             error_of("data.jsonl", "{\"id\": {\"x\": 1}}\n"),

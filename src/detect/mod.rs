@@ -10,6 +10,7 @@
 //! will hold without running them.
 
 pub mod categorical;
+pub mod embedding;
 pub mod numeric;
 mod options;
 mod plan;
@@ -20,8 +21,10 @@ pub use plan::{PlannedTest, feature_label, planned_tests};
 
 use crate::baseline::{Baseline, Column, Profile};
 use crate::quality::QualityReport;
-use crate::schema::{Kind, TEXT_DESCRIPTORS, text_descriptors};
+use crate::schema::Kind;
+use crate::schema::text::TextMeasure;
 use crate::stats::correction::Correction;
+use crate::stats::embedding::Centroid;
 use crate::stats::quality::estimate::Estimate;
 use crate::window::StreamStats;
 use chrono::{DateTime, Utc};
@@ -30,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// A statistical test or distance, by the name users write in `--tests`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,11 +50,17 @@ pub enum TestName {
     Anderson,
     Cvm,
     MannWhitney,
+    /// Embeddings: cosine distance between the centroids.
+    Cosine,
+    /// Embeddings: Euclidean distance between the centroids.
+    Euclidean,
+    /// Embeddings: linear-time MMD² with a permutation p-value.
+    Mmd,
 }
 
 impl TestName {
     /// Every test, in the order reports list them.
-    pub const ALL: [TestName; 11] = [
+    pub const ALL: [TestName; 14] = [
         TestName::Ks,
         TestName::Chi2,
         TestName::Ztest,
@@ -62,6 +72,9 @@ impl TestName {
         TestName::Anderson,
         TestName::Cvm,
         TestName::MannWhitney,
+        TestName::Cosine,
+        TestName::Euclidean,
+        TestName::Mmd,
     ];
 
     /// The name used in `--tests` and in reports.
@@ -78,6 +91,9 @@ impl TestName {
             TestName::Anderson => "anderson",
             TestName::Cvm => "cvm",
             TestName::MannWhitney => "mannwhitney",
+            TestName::Cosine => "cosine",
+            TestName::Euclidean => "euclidean",
+            TestName::Mmd => "mmd",
         }
     }
 
@@ -92,6 +108,7 @@ impl TestName {
                 | TestName::Anderson
                 | TestName::Cvm
                 | TestName::MannWhitney
+                | TestName::Mmd
         )
     }
 
@@ -101,9 +118,11 @@ impl TestName {
     }
 
     /// Whether the test applies to values of this kind (text descriptors
-    /// are numeric).
+    /// are numeric; embeddings have tests of their own).
     pub fn applies_to(self, kind: Kind) -> bool {
         match self {
+            TestName::Cosine | TestName::Euclidean | TestName::Mmd => kind == Kind::Embedding,
+            _ if kind == Kind::Embedding => false,
             TestName::Chi2 | TestName::Ztest => kind == Kind::Categorical,
             TestName::Psi | TestName::JensenShannon | TestName::Kl | TestName::Hellinger => true,
             _ => kind != Kind::Categorical,
@@ -136,17 +155,48 @@ impl FromStr for TestName {
 pub enum Values {
     Numeric(Vec<f64>),
     Categorical(FxHashMap<String, u64>),
-    /// One vector per descriptor, in [`TEXT_DESCRIPTORS`] order.
-    Text(Vec<Vec<f64>>),
+    Text(TextValues),
+    Embedding(EmbeddingValues),
+}
+
+/// The current values of an embedding column: the mean of every vector,
+/// and the vectors themselves (a window's bounded sample of them), row
+/// after row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingValues {
+    pub centroid: Centroid,
+    pub rows: Vec<f32>,
+}
+
+/// The current values of a text column: what its texts are measured by,
+/// and one vector per descriptor, in the measure's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextValues {
+    pub measure: Arc<TextMeasure>,
+    pub descriptors: Vec<Vec<f64>>,
+}
+
+impl TextValues {
+    /// No values yet of `measure`'s descriptors.
+    pub fn empty(measure: &Arc<TextMeasure>) -> TextValues {
+        TextValues {
+            measure: measure.clone(),
+            descriptors: vec![Vec::new(); measure.len()],
+        }
+    }
 }
 
 impl Values {
-    /// An empty sample of the given kind.
-    pub fn empty(kind: Kind) -> Values {
-        match kind {
-            Kind::Numeric => Values::Numeric(Vec::new()),
-            Kind::Categorical => Values::Categorical(FxHashMap::default()),
-            Kind::Text => Values::Text(vec![Vec::new(); TEXT_DESCRIPTORS.len()]),
+    /// An empty sample of a column profiled as `profile`.
+    pub fn empty(profile: &Profile) -> Values {
+        match profile {
+            Profile::Numeric(_) => Values::Numeric(Vec::new()),
+            Profile::Categorical(_) => Values::Categorical(FxHashMap::default()),
+            Profile::Text(p) => Values::Text(TextValues::empty(p.measure())),
+            Profile::Embedding(p) => Values::Embedding(EmbeddingValues {
+                centroid: Centroid::new(p.dimension()).expect("a profile's dimension is ≥ 1"),
+                rows: Vec::new(),
+            }),
         }
     }
 
@@ -155,7 +205,8 @@ impl Values {
         match self {
             Values::Numeric(v) => v.len() as u64,
             Values::Categorical(m) => m.values().sum(),
-            Values::Text(d) => d.first().map_or(0, |v| v.len() as u64),
+            Values::Text(t) => t.descriptors.first().map_or(0, |v| v.len() as u64),
+            Values::Embedding(e) => e.centroid.count(),
         }
     }
 
@@ -193,14 +244,17 @@ pub enum Datum<'a> {
     Label(&'a str),
     /// A value of a text column, added as its descriptors.
     Text(&'a str),
+    /// A vector of an embedding column, of its dimension, every component
+    /// finite.
+    Embedding(&'a [f32]),
 }
 
 impl ColumnSample {
-    /// An empty sample of a column of the given kind.
-    pub fn empty(kind: Kind) -> ColumnSample {
+    /// An empty sample of a column profiled as `profile`.
+    pub fn empty(profile: &Profile) -> ColumnSample {
         ColumnSample {
             missing: 0,
-            values: Values::empty(kind),
+            values: Values::empty(profile),
         }
     }
 
@@ -219,10 +273,14 @@ impl ColumnSample {
                     }
                 }
             }
-            (Values::Text(d), Datum::Text(text)) => {
-                let descriptors = text_descriptors(text);
-                for (values, x) in d.iter_mut().zip(descriptors) {
-                    values.resize(values.len() + n as usize, x);
+            (Values::Text(t), Datum::Text(text)) => {
+                let grow = |values: &mut Vec<f64>, x| values.resize(values.len() + n as usize, x);
+                t.measure.measure_into(text, &mut t.descriptors, grow);
+            }
+            (Values::Embedding(e), Datum::Embedding(vector)) => {
+                for _ in 0..n {
+                    e.centroid.add(vector).expect("readers check embeddings");
+                    e.rows.extend_from_slice(vector);
                 }
             }
             (_, datum) => panic!("{datum:?} does not fit the kind of this column"),
@@ -236,7 +294,7 @@ pub struct TestReport {
     pub test: TestName,
     /// The text descriptor tested, for text features.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub descriptor: Option<&'static str>,
+    pub descriptor: Option<String>,
     pub statistic: Option<f64>,
     pub p_value: Option<f64>,
     /// The p-value after the multiple-testing correction, when one applies.
@@ -404,15 +462,13 @@ fn run_tests(column: &Column, values: &Values, options: &FeatureView<'_>) -> Vec
             numeric::run(p, column.count, v, None, options)
         }
         (Profile::Categorical(p), Values::Categorical(v)) => categorical::run(p, v, options),
-        (Profile::Text(p), Values::Text(d)) => p
-            .descriptors
-            .iter()
-            .zip(d)
-            .zip(TEXT_DESCRIPTORS)
-            .flat_map(|((desc, v), name)| {
-                numeric::run(&desc.profile, column.count, v, Some(name), options)
+        (Profile::Text(p), Values::Text(t)) => (p.descriptors.iter())
+            .zip(&t.descriptors)
+            .flat_map(|(desc, v)| {
+                numeric::run(&desc.profile, column.count, v, Some(&desc.name), options)
             })
             .collect(),
+        (Profile::Embedding(p), Values::Embedding(e)) => embedding::run(p, e, options),
         _ => panic!("sample of column {} does not match its kind", column.name),
     }
 }
@@ -473,7 +529,7 @@ fn summarize(
 /// Builds the report of one test from its result.
 pub(crate) fn test_report(
     test: TestName,
-    descriptor: Option<&'static str>,
+    descriptor: Option<&str>,
     decisive: bool,
     options: &FeatureView<'_>,
     result: Result<(f64, Option<f64>), String>,
@@ -491,7 +547,7 @@ pub(crate) fn test_report(
     };
     TestReport {
         test,
-        descriptor,
+        descriptor: descriptor.map(str::to_owned),
         statistic,
         p_value,
         p_value_adjusted: None,

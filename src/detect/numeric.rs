@@ -38,7 +38,7 @@ pub fn run(
     profile: &NumericProfile,
     reference_rows: u64,
     current: &[f64],
-    descriptor: Option<&'static str>,
+    descriptor: Option<&str>,
     options: &FeatureView<'_>,
 ) -> Vec<TestReport> {
     let reference = Ref {
@@ -160,9 +160,11 @@ impl Ref<'_> {
                 .map_err(err)?;
                 Ok((out.statistic, Some(out.p_value)))
             }
-            TestName::Chi2 | TestName::Ztest => {
-                Err(format!("{test} does not apply to numeric values"))
-            }
+            TestName::Chi2
+            | TestName::Ztest
+            | TestName::Cosine
+            | TestName::Euclidean
+            | TestName::Mmd => Err(format!("{test} does not apply to numeric values")),
         }
     }
 

@@ -16,9 +16,9 @@
 //! `__other__` (a third turns `ztest` into `chi2`). A feature with too few
 //! current values gets no tests at all ("insufficient data").
 
-use super::{DetectOptions, TestName, categorical, numeric};
+use super::{DetectOptions, TestName, categorical, embedding, numeric};
 use crate::baseline::{Baseline, Column, Profile};
-use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use crate::schema::Kind;
 use rustc_hash::FxHashMap;
 
 /// Why a test runs on a feature.
@@ -31,14 +31,19 @@ pub(crate) enum Role {
         /// Whether the rule compares the values as categories.
         as_categories: bool,
     },
-    /// PSI beside the default test, for information only.
-    Info,
+    /// PSI beside the default test, for information only, comparing the
+    /// values as the default test does (so a 0/1 rate's PSI is by value,
+    /// not over decile bins that hold both 0 and 1).
+    Info {
+        /// Whether the default rule compares the values as categories.
+        as_categories: bool,
+    },
 }
 
 impl Role {
     /// Whether the test decides the feature's verdict.
     pub(crate) fn decisive(self) -> bool {
-        self != Role::Info
+        !matches!(self, Role::Info { .. })
     }
 
     /// Whether the default rule compares the values as categories.
@@ -46,6 +51,8 @@ impl Role {
         matches!(
             self,
             Role::Default {
+                as_categories: true
+            } | Role::Info {
                 as_categories: true
             }
         )
@@ -63,7 +70,7 @@ pub(crate) fn choose(
         let (test, as_categories) = default();
         return vec![
             (test, Role::Default { as_categories }),
-            (TestName::Psi, Role::Info),
+            (TestName::Psi, Role::Info { as_categories }),
         ];
     };
     let applicable = tests.iter().filter(|t| t.applies_to(kind));
@@ -116,10 +123,11 @@ fn column_plan(column: &Column, options: &DetectOptions) -> Vec<PlannedTest> {
             let aligned = categorical::align_categories(p, &FxHashMap::default());
             listed(None, categorical::plan(p, &aligned, &view)).collect()
         }
-        Profile::Text(p) => (p.descriptors.iter().zip(TEXT_DESCRIPTORS))
-            .flat_map(|(d, name)| {
+        Profile::Embedding(_) => listed(None, embedding::plan(&view)).collect(),
+        Profile::Text(p) => (p.descriptors.iter())
+            .flat_map(|d| {
                 listed(
-                    Some(name),
+                    Some(&d.name),
                     numeric::plan(&d.profile, column.count, &[], &view),
                 )
             })

@@ -5,6 +5,7 @@ use super::*;
 use crate::baseline::profile::{NumericAccumulator, ProfileLimits};
 use crate::baseline::{FORMAT_NAME, FORMAT_VERSION, Source};
 use crate::report::read_sample;
+use crate::schema::TEXT_DESCRIPTORS;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -167,7 +168,7 @@ fn reported_tests(report: &Report) -> Vec<PlannedTest> {
             let p_value = t.test.is_p_value();
             assert!(t.error.is_some() || t.p_value.is_some() == p_value, "{t:?}");
             PlannedTest {
-                feature: feature_label(&f.name, t.descriptor),
+                feature: feature_label(&f.name, t.descriptor.as_deref()),
                 test: t.test,
                 p_value,
             }
@@ -227,7 +228,11 @@ fn a_text_feature_override_applies_to_every_descriptor() {
     );
     let report = detect(&baseline, &sample, &options);
     let notes = feature(&report, "notes");
-    let descriptors: Vec<_> = notes.tests.iter().map(|t| t.descriptor).collect();
+    let descriptors: Vec<_> = notes
+        .tests
+        .iter()
+        .map(|t| t.descriptor.as_deref())
+        .collect();
     assert_eq!(descriptors, TEXT_DESCRIPTORS.map(Some));
     assert!(notes.tests.iter().all(|t| t.test == TestName::Psi));
 }

@@ -550,7 +550,7 @@ mod tests {
         let (outcome, sample) =
             run(UnknownFields::Reject, &columnar(3, vec![features, outputs])).unwrap();
         assert_eq!((outcome.accepted, outcome.rejected), (2, 1));
-        assert_eq!(outcome.rejected_by_reason, [0, 0, 0, 1]);
+        assert_eq!(outcome.rejected_by_reason, [0, 0, 0, 1, 0]);
         assert_eq!(outcome.rejections[0].record, 1);
         assert_eq!(outcome.rejections[0].field, "outputs.age");
         assert_eq!(sample.columns[0].values, Values::Numeric(vec![1.0, 6.0]));
@@ -566,7 +566,7 @@ mod tests {
         assert_eq!(sample.columns[0].missing, 3);
         let (outcome, _) = run(UnknownFields::Reject, &request).unwrap();
         assert_eq!((outcome.accepted, outcome.rejected), (1, 2));
-        assert_eq!(outcome.rejected_by_reason, [0, 0, 2, 0]);
+        assert_eq!(outcome.rejected_by_reason, [0, 0, 2, 0, 0]);
     }
 
     #[test]

@@ -148,10 +148,11 @@ fn columnar<'a>(
     }
 }
 
-/// A wire value as quality reads it; `None` for a null.
+/// A wire value as quality reads it; `None` for a null, and for an
+/// embedding, which is no prediction or label quality compares.
 fn quality_value(given: Wire<'_>) -> Option<Given<'_>> {
     match given {
-        Wire::Null => None,
+        Wire::Null | Wire::Embedding(_) => None,
         Wire::Number(x) => Some(Given::Number(x)),
         Wire::Category(s) | Wire::Text(s) => Some(Given::Text(s)),
         Wire::Flag(b) => Some(Given::Flag(b)),

@@ -14,7 +14,7 @@ pub mod validate;
 
 use crate::baseline::Baseline;
 pub use crate::config::UnknownFields;
-use crate::detect::{ColumnSample, Sample};
+use crate::detect::{ColumnSample, Sample, Values};
 use crate::schema::Kind;
 use rustc_hash::FxHashMap;
 
@@ -29,6 +29,9 @@ pub const MAX_RECORDS: usize = 65_536;
 #[derive(Debug, Clone)]
 pub struct ModelSchema {
     kinds: Vec<Kind>,
+    /// A sample of no records, which every batch's sample starts as (text
+    /// columns share their baseline's compiled measure).
+    empty: Sample,
     by_name: FxHashMap<String, usize>,
     unknown_fields: UnknownFields,
 }
@@ -38,6 +41,12 @@ impl ModelSchema {
     pub fn new(baseline: &Baseline, unknown_fields: UnknownFields) -> ModelSchema {
         ModelSchema {
             kinds: baseline.columns.iter().map(|c| c.profile.kind()).collect(),
+            empty: Sample {
+                rows: 0,
+                columns: (baseline.columns.iter())
+                    .map(|c| ColumnSample::empty(&c.profile))
+                    .collect(),
+            },
             by_name: baseline
                 .columns
                 .iter()
@@ -62,9 +71,26 @@ impl ModelSchema {
     /// An empty live sample, one column per baseline column, for
     /// [`validate::validate_into`] to fill.
     pub fn empty_sample(&self) -> Sample {
-        Sample {
-            rows: 0,
-            columns: self.kinds.iter().map(|&k| ColumnSample::empty(k)).collect(),
+        self.empty.clone()
+    }
+
+    /// Whether `given` has the dimension of column `c`, when that is an
+    /// embedding column.
+    fn check_dimension(
+        &self,
+        c: usize,
+        given: validate::Given<'_>,
+    ) -> Result<(), validate::Reason> {
+        match (&self.empty.columns[c].values, given) {
+            (Values::Embedding(e), validate::Given::Embedding(v))
+                if v.len() != e.centroid.dim() =>
+            {
+                Err(validate::Reason::WrongDimension {
+                    got: v.len(),
+                    expected: e.centroid.dim(),
+                })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -108,6 +134,7 @@ pub(crate) mod testing {
                 ignore: Default::default(),
                 limits: ProfileLimits::default(),
                 quality: None,
+                text_patterns: Vec::new(),
             };
             build(&options, &mut |_, _| {}).unwrap()
         })

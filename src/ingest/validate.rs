@@ -48,7 +48,13 @@ pub struct Outcome {
 
 /// The reasons a record is rejected for, as metrics label them
 /// (`driftwatch_records_rejected_total{reason}`).
-pub const REASON_NAMES: [&str; 4] = ["not_finite", "wrong_kind", "unknown_field", "in_both"];
+pub const REASON_NAMES: [&str; 5] = [
+    "not_finite",
+    "wrong_kind",
+    "unknown_field",
+    "in_both",
+    "wrong_dimension",
+];
 
 impl From<Outcome> for SendResponse {
     fn from(outcome: Outcome) -> SendResponse {
@@ -135,6 +141,8 @@ pub(super) enum Given<'a> {
     Category(&'a str),
     Text(&'a str),
     Flag(bool),
+    /// A vector's components.
+    Embedding(&'a [f32]),
 }
 
 impl<'a> Given<'a> {
@@ -145,6 +153,7 @@ impl<'a> Given<'a> {
             Some(value::Kind::Category(s)) => Given::Category(s),
             Some(value::Kind::Text(s)) => Given::Text(s),
             Some(value::Kind::Flag(b)) => Given::Flag(*b),
+            Some(value::Kind::Embedding(e)) => Given::Embedding(&e.values),
         }
     }
 
@@ -155,6 +164,7 @@ impl<'a> Given<'a> {
             Given::Category(_) => "a category",
             Given::Text(_) => "a text",
             Given::Flag(_) => "a flag",
+            Given::Embedding(_) => "an embedding",
         }
     }
 }
@@ -167,6 +177,7 @@ pub(super) enum Reason {
     WrongKind { column: Kind, got: &'static str },
     Unknown,
     InBoth,
+    WrongDimension { got: usize, expected: usize },
 }
 
 impl Reason {
@@ -177,6 +188,7 @@ impl Reason {
             Reason::WrongKind { .. } => 1,
             Reason::Unknown => 2,
             Reason::InBoth => 3,
+            Reason::WrongDimension { .. } => 4,
         }
     }
 }
@@ -197,6 +209,9 @@ impl fmt::Display for Reason {
             Reason::InBoth => f.write_str(
                 "given in both features and outputs, which share one namespace of column names",
             ),
+            Reason::WrongDimension { got, expected } => {
+                write!(f, "dimension {got}, the baseline's is {expected}")
+            }
         }
     }
 }
@@ -206,6 +221,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Numeric => "a number or a flag",
         Kind::Categorical => "a category, a flag or a number",
         Kind::Text => "a text or a category",
+        Kind::Embedding => "an embedding",
     }
 }
 
@@ -227,6 +243,10 @@ pub(super) fn read<'a>(
         // column (`Cell::as_text`), so live and offline labels agree.
         (Kind::Categorical, Given::Number(x)) => Ok(Datum::Label(number_label(x, buffer))),
         (Kind::Text, Given::Text(s) | Given::Category(s)) => Ok(Datum::Text(s)),
+        (Kind::Embedding, Given::Embedding(v)) => match v.iter().find(|x| !x.is_finite()) {
+            Some(x) => Err(Reason::NotFinite(f64::from(*x))),
+            None => Ok(Datum::Embedding(v)),
+        },
         (column, given) => Err(Reason::WrongKind {
             column,
             got: given.kind_name(),
@@ -368,7 +388,7 @@ fn check_record<'a>(
                 Some((c, kind)) => {
                     given_by[c] = stamp;
                     checked.push((c, kind, given));
-                    read(kind, given, &mut buffer).map(drop)
+                    read(kind, given, &mut buffer).and_then(|_| schema.check_dimension(c, given))
                 }
             };
             if let Err(reason) = result {
@@ -483,7 +503,11 @@ mod tests {
         let Values::Text(d) = &sample.columns[NOTES].values else {
             panic!()
         };
-        assert_eq!(d[0], vec![8.0, 0.0], "an empty category is an empty text");
+        assert_eq!(
+            d.descriptors[0],
+            vec![8.0, 0.0],
+            "an empty category is an empty text"
+        );
         assert_eq!(sample.columns[NOTES].missing, 2);
         assert_eq!(sample.columns[SCORE].missing, 4);
     }
@@ -500,7 +524,7 @@ mod tests {
             ],
         );
         assert_eq!((outcome.accepted, outcome.rejected), (0, 4));
-        assert_eq!(outcome.rejected_by_reason, [0, 4, 0, 0]);
+        assert_eq!(outcome.rejected_by_reason, [0, 4, 0, 0, 0]);
         let wrong = |column: &str, expected: &str, got: &str| {
             format!(
                 "wrong kind for the baseline: expected {expected} (the column is {column}), got {got}"
@@ -526,6 +550,22 @@ mod tests {
     }
 
     #[test]
+    fn an_embedding_survives_the_wire_and_fits_no_other_kind() {
+        let embedding = Value {
+            kind: Some(value::Kind::Embedding(crate::proto::v1::Embedding {
+                values: vec![0.25, -1.5, f32::MIN_POSITIVE],
+            })),
+        };
+        let request = rows(vec![record(&[("age", embedding)], &[])]);
+        let decoded = SendRequest::decode(request.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(decoded, request);
+        let (outcome, _) = run(UnknownFields::Reject, decoded.records);
+        let expected = "wrong kind for the baseline: expected a number or a flag \
+                        (the column is numeric), got an embedding";
+        assert_eq!(outcome.rejections, [rejection(0, "features.age", expected)]);
+    }
+
+    #[test]
     fn non_finite_numbers_are_rejected_naming_the_value() {
         let mut bad_metric = record(&[("age", number(1.0))], &[]);
         bad_metric
@@ -541,7 +581,7 @@ mod tests {
             ],
         );
         assert_eq!((outcome.accepted, outcome.rejected), (0, 3));
-        assert_eq!(outcome.rejected_by_reason, [3, 0, 0, 0]);
+        assert_eq!(outcome.rejected_by_reason, [3, 0, 0, 0, 0]);
         let fields: Vec<(u32, &str)> = outcome
             .rejections
             .iter()

@@ -18,8 +18,9 @@ use std::collections::BTreeMap;
 ///
 /// # Panics
 ///
-/// When a name holds values of different kinds in different records: a
-/// column holds one kind.
+/// When a name holds values of different kinds in different records (a
+/// column holds one kind), or embeddings (the columnar form has no
+/// embedding column).
 pub fn to_columnar(request: &SendRequest) -> SendRequest {
     let records = &request.records;
     SendRequest {
@@ -98,6 +99,7 @@ fn data(name: &str, cells: &[Option<value::Kind>]) -> column::Data {
             Kind::Text(s) => Some(s.as_str()),
             _ => None,
         }))),
+        Some(Kind::Embedding(_)) => panic!("{name:?}: the columnar form has no embedding column"),
     }
 }
 

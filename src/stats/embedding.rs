@@ -93,7 +93,7 @@ pub enum EmbeddingError {
 /// `dim` numbers whatever its traffic. The mean is `sums / count`, which is
 /// what `numpy.mean(X, axis=0)` computes on the records as rows (numpy adds
 /// the rows one by one along axis 0, in order, as [`Centroid::add`] does).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Centroid {
     count: u64,
     sums: Vec<f64>,
@@ -136,6 +136,32 @@ impl Centroid {
             *sum += f64::from(x);
         }
         self.count += 1;
+    }
+
+    /// A centroid known only by its mean (as a baseline keeps it): it
+    /// counts as one record at `mean`.
+    pub fn at(mean: Vec<f64>) -> Result<Centroid, EmbeddingError> {
+        let mut centroid = Centroid::new(mean.len())?;
+        centroid.sums = mean;
+        centroid.count = 1;
+        Ok(centroid)
+    }
+
+    /// Adds every record of `other` (of the same dimension).
+    pub fn merge(&mut self, other: &Centroid) -> Result<(), EmbeddingError> {
+        if other.dim() != self.dim() {
+            return Err(EmbeddingError::DimensionMismatch {
+                sample: "merged centroid",
+                record: 0,
+                expected: self.dim(),
+                got: other.dim(),
+            });
+        }
+        for (sum, x) in self.sums.iter_mut().zip(&other.sums) {
+            *sum += x;
+        }
+        self.count += other.count;
+        Ok(())
     }
 
     /// Records added so far.

@@ -9,8 +9,10 @@
 //! (Vitter's algorithm R, exact until the reservoir fills), and a
 //! categorical column counts every baseline category plus at most
 //! `max_new_categories` categories the baseline never saw; further new ones
-//! are counted together as [`OTHER_CATEGORY`]. Missing values and records
-//! are always counted exactly.
+//! are counted together as [`OTHER_CATEGORY`]. An embedding column keeps
+//! the mean of every vector and a uniform sample of at most
+//! [`EMBEDDING_ROWS`] vectors. Missing values and records are always counted
+//! exactly.
 //!
 //! Windows are tumbling: a window closes when it holds its configured number
 //! of records or has been open its configured duration, and the next opens
@@ -23,12 +25,15 @@ mod streams;
 pub use streams::{MetricStreams, STREAM_STATS, StreamStats};
 
 use crate::baseline::{Baseline, OTHER_CATEGORY, Profile};
-use crate::detect::{ColumnSample, Sample, Values, WindowSpan};
-use crate::schema::{Kind, TEXT_DESCRIPTORS};
+use crate::detect::{ColumnSample, EmbeddingValues, Sample, TextValues, Values, WindowSpan};
+use crate::schema::Kind;
+use crate::schema::text::TextMeasure;
+use crate::stats::embedding::Centroid;
 use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The bounds on a window's memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,10 @@ struct ShapeColumn {
     kind: Kind,
     /// A categorical column's baseline categories: they are always counted.
     known: FxHashSet<String>,
+    /// What a text column's texts are measured by.
+    text: Option<Arc<TextMeasure>>,
+    /// An embedding column's dimension (else 0).
+    dimension: usize,
 }
 
 impl WindowShape {
@@ -84,6 +93,14 @@ impl WindowShape {
                         p.categories.iter().map(|c| c.value.clone()).collect()
                     }
                     _ => FxHashSet::default(),
+                },
+                text: match &c.profile {
+                    Profile::Text(p) => Some(p.measure().clone()),
+                    _ => None,
+                },
+                dimension: match &c.profile {
+                    Profile::Embedding(p) => p.dimension(),
+                    _ => 0,
                 },
             })
             .collect();
@@ -102,7 +119,7 @@ impl WindowShape {
                 .columns
                 .iter()
                 .zip(&self.columns)
-                .all(|(w, s)| w.name == s.name && w.values.kind() == s.kind)
+                .all(|(w, s)| w.name == s.name && w.values.fits(s))
     }
 }
 
@@ -138,9 +155,26 @@ enum LiveValues {
         /// Distinct categories counted that the baseline never saw.
         new: usize,
     },
-    /// One reservoir per descriptor, in [`TEXT_DESCRIPTORS`] order.
+    /// One reservoir per descriptor, in the order of the column's measure.
     Text(Vec<Reservoir>),
+    Embedding(LiveEmbedding),
 }
+
+/// An embedding column's window: the mean of every vector, and a uniform
+/// sample of at most [`EMBEDDING_ROWS`] (or `reservoir`, if smaller) of
+/// them for the MMD test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LiveEmbedding {
+    centroid: Centroid,
+    /// Vectors offered to the sample so far.
+    seen: u64,
+    /// The sampled vectors, row after row.
+    rows: Vec<f32>,
+}
+
+/// The most vectors a window samples per embedding column: MMD's cost and
+/// power grow with it, and 1,000 vectors of 1,536 floats are 6 MiB.
+pub const EMBEDDING_ROWS: usize = 1000;
 
 impl LiveValues {
     fn kind(&self) -> Kind {
@@ -148,6 +182,17 @@ impl LiveValues {
             LiveValues::Numeric(_) => Kind::Numeric,
             LiveValues::Categorical { .. } => Kind::Categorical,
             LiveValues::Text(_) => Kind::Text,
+            LiveValues::Embedding(_) => Kind::Embedding,
+        }
+    }
+
+    /// Whether these values are of `spec`'s kind (and, for a text column,
+    /// of as many descriptors as its measure).
+    fn fits(&self, spec: &ShapeColumn) -> bool {
+        match (self, &spec.text) {
+            (LiveValues::Text(d), Some(measure)) => d.len() == measure.len(),
+            (LiveValues::Embedding(e), _) => e.centroid.dim() == spec.dimension,
+            _ => self.kind() == spec.kind,
         }
     }
 }
@@ -228,7 +273,8 @@ impl LiveWindow {
                 columns: closed
                     .columns
                     .into_iter()
-                    .map(LiveColumn::into_sample)
+                    .zip(&shape.columns)
+                    .map(|(column, spec)| column.into_sample(spec))
                     .collect(),
             },
             dropped_metrics: closed.streams.dropped(),
@@ -245,7 +291,15 @@ impl LiveColumn {
                 counts: FxHashMap::default(),
                 new: 0,
             },
-            Kind::Text => LiveValues::Text(vec![Reservoir::default(); TEXT_DESCRIPTORS.len()]),
+            Kind::Text => {
+                let descriptors = spec.text.as_ref().map_or(0, |m| m.len());
+                LiveValues::Text(vec![Reservoir::default(); descriptors])
+            }
+            Kind::Embedding => LiveValues::Embedding(LiveEmbedding {
+                centroid: Centroid::new(spec.dimension).expect("a profile's dimension is ≥ 1"),
+                seen: 0,
+                rows: Vec::new(),
+            }),
         };
         LiveColumn {
             name: spec.name.clone(),
@@ -254,11 +308,19 @@ impl LiveColumn {
         }
     }
 
-    fn into_sample(self) -> ColumnSample {
-        let values = match self.values {
-            LiveValues::Numeric(r) => Values::Numeric(r.values),
-            LiveValues::Categorical { counts, .. } => Values::Categorical(counts),
-            LiveValues::Text(d) => Values::Text(d.into_iter().map(|r| r.values).collect()),
+    fn into_sample(self, spec: &ShapeColumn) -> ColumnSample {
+        let values = match (self.values, &spec.text) {
+            (LiveValues::Numeric(r), _) => Values::Numeric(r.values),
+            (LiveValues::Categorical { counts, .. }, _) => Values::Categorical(counts),
+            (LiveValues::Text(d), Some(measure)) => Values::Text(TextValues {
+                measure: measure.clone(),
+                descriptors: d.into_iter().map(|r| r.values).collect(),
+            }),
+            (LiveValues::Text(_), None) => unreachable!("a text column's shape has its measure"),
+            (LiveValues::Embedding(e), _) => Values::Embedding(EmbeddingValues {
+                centroid: e.centroid,
+                rows: e.rows,
+            }),
         };
         ColumnSample {
             missing: self.missing,
@@ -275,9 +337,13 @@ impl LiveValues {
                 count_categories(counts, new, batch, spec, limits.max_new_categories);
             }
             (LiveValues::Text(d), Values::Text(batch)) => {
-                for (r, v) in d.iter_mut().zip(batch) {
+                for (r, v) in d.iter_mut().zip(batch.descriptors) {
                     r.offer_all(v, limits.reservoir, rng);
                 }
+            }
+            (LiveValues::Embedding(e), Values::Embedding(batch)) => {
+                let capacity = limits.reservoir.min(EMBEDDING_ROWS);
+                e.absorb(batch, capacity, rng);
             }
             (live, _) => panic!("a batch of another kind for a {} column", live.kind()),
         }
@@ -303,6 +369,27 @@ fn count_categories(
             counts.insert(label, n);
         } else {
             *counts.entry(OTHER_CATEGORY.to_owned()).or_default() += n;
+        }
+    }
+}
+
+impl LiveEmbedding {
+    /// Adds a batch's vectors: all to the centroid, and each to the sample
+    /// by algorithm R (once full, the i-th vector replaces a random kept
+    /// one with probability capacity / i).
+    fn absorb(&mut self, batch: EmbeddingValues, capacity: usize, rng: &mut u64) {
+        let dim = self.centroid.dim();
+        (self.centroid.merge(&batch.centroid)).expect("a batch of the column's dimension");
+        for row in batch.rows.chunks_exact(dim) {
+            self.seen += 1;
+            if self.rows.len() < capacity * dim {
+                self.rows.extend_from_slice(row);
+                continue;
+            }
+            let j = below(rng, self.seen) as usize;
+            if j < capacity {
+                self.rows[j * dim..(j + 1) * dim].copy_from_slice(row);
+            }
         }
     }
 }

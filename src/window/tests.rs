@@ -31,7 +31,7 @@ fn batch(ages: &[f64], labels: &[&str], rows: u64) -> Sample {
         columns: baseline()
             .columns
             .iter()
-            .map(|c| ColumnSample::empty(c.profile.kind()))
+            .map(|c| ColumnSample::empty(&c.profile))
             .collect(),
     };
     for &x in ages {
@@ -68,7 +68,7 @@ fn below_the_reservoir_a_window_keeps_every_value() {
         panic!()
     };
     assert_eq!(
-        d[0],
+        d.descriptors[0],
         vec![11.0, 11.0],
         "the length descriptor of both texts"
     );

@@ -13,6 +13,8 @@ pub mod receiver;
 pub mod served;
 pub mod tool;
 
+// Not every test binary that shares this module receives notifications.
+#[allow(unused_imports)]
 pub use receiver::Receiver;
 
 use driftwatch::baseline::Baseline;
@@ -139,6 +141,9 @@ fn value_of(cell: &str, kind: Kind) -> Option<Value> {
         Kind::Numeric => value::Kind::Number(cell.parse().expect("a number")),
         Kind::Categorical => value::Kind::Category(cell.into()),
         Kind::Text => value::Kind::Text(cell.into()),
+        Kind::Embedding => value::Kind::Embedding(driftwatch::proto::v1::Embedding {
+            values: serde_json::from_str(cell).expect("a JSON array of numbers"),
+        }),
     };
     Some(Value { kind: Some(kind) })
 }

@@ -48,6 +48,18 @@ pub fn build_baseline(dir: &Path, input: &Path, extra: &[&str]) -> PathBuf {
     out
 }
 
+/// Runs `check-config` on a config (written beside `baseline`) of one
+/// model with that baseline and one rule on `feature` when `when`.
+pub fn check_rule(baseline: &Path, feature: &str, when: &str) -> Output {
+    let text = format!(
+        "[[model]]\nname = \"m\"\nbaseline = {baseline:?}\n\n\
+         [[rule]]\nname = \"r\"\nmodel = \"m\"\nfeature = \"{feature}\"\nwhen = \"{when}\"\n"
+    );
+    let path = baseline.with_file_name("driftwatch.toml");
+    std::fs::write(&path, text).unwrap();
+    driftwatch(&["check-config".as_ref(), path.as_os_str()])
+}
+
 /// Runs `report --json` and parses its output, asserting exit status 0.
 pub fn report_json(baseline: &Path, input: &Path, extra: &[&str]) -> Value {
     let mut args: Vec<String> = vec!["report".into(), "--json".into(), "--baseline".into()];

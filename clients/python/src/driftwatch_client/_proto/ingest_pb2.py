@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64riftwatch/v1/ingest.proto\x12\rdriftwatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x01\n\x0bSendRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12&\n\x07records\x18\x02 \x03(\x0b\x32\x15.driftwatch.v1.Record\x12&\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\x15.driftwatch.v1.Column\x12\x11\n\trow_count\x18\x04 \x01(\r\x12&\n\x03ids\x18\x05 \x01(\x0b\x32\x19.driftwatch.v1.TextColumn\x12\x16\n\x0etime_unix_nano\x18\x06 \x03(\x06\"\x9c\x03\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x08\x66\x65\x61tures\x18\x03 \x03(\x0b\x32#.driftwatch.v1.Record.FeaturesEntry\x12\x33\n\x07outputs\x18\x04 \x03(\x0b\x32\".driftwatch.v1.Record.OutputsEntry\x12\x33\n\x07metrics\x18\x05 \x03(\x0b\x32\".driftwatch.v1.Record.MetricsEntry\x1a\x45\n\rFeaturesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.driftwatch.v1.Value:\x02\x38\x01\x1a\x44\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.driftwatch.v1.Value:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"U\n\x05Value\x12\x10\n\x06number\x18\x01 \x01(\x01H\x00\x12\x12\n\x08\x63\x61tegory\x18\x02 \x01(\tH\x00\x12\x0e\n\x04text\x18\x03 \x01(\tH\x00\x12\x0e\n\x04\x66lag\x18\x04 \x01(\x08H\x00\x42\x06\n\x04kind\"\x98\x02\n\x06\x43olumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x07section\x18\x02 \x01(\x0e\x32\x16.driftwatch.v1.Section\x12\x10\n\x08validity\x18\x03 \x01(\x0c\x12.\n\x07numbers\x18\x04 \x01(\x0b\x32\x1b.driftwatch.v1.NumberColumnH\x00\x12\x35\n\ncategories\x18\x05 \x01(\x0b\x32\x1f.driftwatch.v1.DictionaryColumnH\x00\x12*\n\x05texts\x18\x06 \x01(\x0b\x32\x19.driftwatch.v1.TextColumnH\x00\x12*\n\x05\x66lags\x18\x07 \x01(\x0b\x32\x19.driftwatch.v1.FlagColumnH\x00\x42\x06\n\x04\x64\x61ta\"\x1e\n\x0cNumberColumn\x12\x0e\n\x06values\x18\x01 \x03(\x01\"5\n\x10\x44ictionaryColumn\x12\x12\n\ndictionary\x18\x01 \x03(\t\x12\r\n\x05\x63odes\x18\x02 \x03(\r\"+\n\nTextColumn\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07offsets\x18\x02 \x03(\r\"\x1c\n\nFlagColumn\x12\x0e\n\x06values\x18\x01 \x03(\x08\"N\n\x13SendOutcomesRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12(\n\x08outcomes\x18\x02 \x03(\x0b\x32\x16.driftwatch.v1.Outcome\"\xb8\x01\n\x07Outcome\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x06labels\x18\x03 \x03(\x0b\x32\".driftwatch.v1.Outcome.LabelsEntry\x1a\x43\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.driftwatch.v1.Value:\x02\x38\x01\"`\n\x0cSendResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x04\x12\x10\n\x08rejected\x18\x02 \x01(\x04\x12,\n\nrejections\x18\x03 \x03(\x0b\x32\x18.driftwatch.v1.Rejection\"I\n\tRejection\x12\x0e\n\x06record\x18\x01 \x01(\r\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\r\n\x05\x62\x61tch\x18\x04 \x01(\r*b\n\x07Section\x12\x17\n\x13SECTION_UNSPECIFIED\x10\x00\x12\x14\n\x10SECTION_FEATURES\x10\x01\x12\x13\n\x0fSECTION_OUTPUTS\x10\x02\x12\x13\n\x0fSECTION_METRICS\x10\x03\x32\xe3\x01\n\x06Ingest\x12?\n\x04Send\x12\x1a.driftwatch.v1.SendRequest\x1a\x1b.driftwatch.v1.SendResponse\x12G\n\nSendStream\x12\x1a.driftwatch.v1.SendRequest\x1a\x1b.driftwatch.v1.SendResponse(\x01\x12O\n\x0cSendOutcomes\x12\".driftwatch.v1.SendOutcomesRequest\x1a\x1b.driftwatch.v1.SendResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64riftwatch/v1/ingest.proto\x12\rdriftwatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x01\n\x0bSendRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12&\n\x07records\x18\x02 \x03(\x0b\x32\x15.driftwatch.v1.Record\x12&\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\x15.driftwatch.v1.Column\x12\x11\n\trow_count\x18\x04 \x01(\r\x12&\n\x03ids\x18\x05 \x01(\x0b\x32\x19.driftwatch.v1.TextColumn\x12\x16\n\x0etime_unix_nano\x18\x06 \x03(\x06\"\x9c\x03\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x08\x66\x65\x61tures\x18\x03 \x03(\x0b\x32#.driftwatch.v1.Record.FeaturesEntry\x12\x33\n\x07outputs\x18\x04 \x03(\x0b\x32\".driftwatch.v1.Record.OutputsEntry\x12\x33\n\x07metrics\x18\x05 \x03(\x0b\x32\".driftwatch.v1.Record.MetricsEntry\x1a\x45\n\rFeaturesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.driftwatch.v1.Value:\x02\x38\x01\x1a\x44\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.driftwatch.v1.Value:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x84\x01\n\x05Value\x12\x10\n\x06number\x18\x01 \x01(\x01H\x00\x12\x12\n\x08\x63\x61tegory\x18\x02 \x01(\tH\x00\x12\x0e\n\x04text\x18\x03 \x01(\tH\x00\x12\x0e\n\x04\x66lag\x18\x04 \x01(\x08H\x00\x12-\n\tembedding\x18\x05 \x01(\x0b\x32\x18.driftwatch.v1.EmbeddingH\x00\x42\x06\n\x04kind\"\x1b\n\tEmbedding\x12\x0e\n\x06values\x18\x01 \x03(\x02\"\x98\x02\n\x06\x43olumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x07section\x18\x02 \x01(\x0e\x32\x16.driftwatch.v1.Section\x12\x10\n\x08validity\x18\x03 \x01(\x0c\x12.\n\x07numbers\x18\x04 \x01(\x0b\x32\x1b.driftwatch.v1.NumberColumnH\x00\x12\x35\n\ncategories\x18\x05 \x01(\x0b\x32\x1f.driftwatch.v1.DictionaryColumnH\x00\x12*\n\x05texts\x18\x06 \x01(\x0b\x32\x19.driftwatch.v1.TextColumnH\x00\x12*\n\x05\x66lags\x18\x07 \x01(\x0b\x32\x19.driftwatch.v1.FlagColumnH\x00\x42\x06\n\x04\x64\x61ta\"\x1e\n\x0cNumberColumn\x12\x0e\n\x06values\x18\x01 \x03(\x01\"5\n\x10\x44ictionaryColumn\x12\x12\n\ndictionary\x18\x01 \x03(\t\x12\r\n\x05\x63odes\x18\x02 \x03(\r\"+\n\nTextColumn\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07offsets\x18\x02 \x03(\r\"\x1c\n\nFlagColumn\x12\x0e\n\x06values\x18\x01 \x03(\x08\"N\n\x13SendOutcomesRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12(\n\x08outcomes\x18\x02 \x03(\x0b\x32\x16.driftwatch.v1.Outcome\"\xb8\x01\n\x07Outcome\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x06labels\x18\x03 \x03(\x0b\x32\".driftwatch.v1.Outcome.LabelsEntry\x1a\x43\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.driftwatch.v1.Value:\x02\x38\x01\"`\n\x0cSendResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x04\x12\x10\n\x08rejected\x18\x02 \x01(\x04\x12,\n\nrejections\x18\x03 \x03(\x0b\x32\x18.driftwatch.v1.Rejection\"I\n\tRejection\x12\x0e\n\x06record\x18\x01 \x01(\r\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\r\n\x05\x62\x61tch\x18\x04 \x01(\r*b\n\x07Section\x12\x17\n\x13SECTION_UNSPECIFIED\x10\x00\x12\x14\n\x10SECTION_FEATURES\x10\x01\x12\x13\n\x0fSECTION_OUTPUTS\x10\x02\x12\x13\n\x0fSECTION_METRICS\x10\x03\x32\xe3\x01\n\x06Ingest\x12?\n\x04Send\x12\x1a.driftwatch.v1.SendRequest\x1a\x1b.driftwatch.v1.SendResponse\x12G\n\nSendStream\x12\x1a.driftwatch.v1.SendRequest\x1a\x1b.driftwatch.v1.SendResponse(\x01\x12O\n\x0cSendOutcomes\x12\".driftwatch.v1.SendOutcomesRequest\x1a\x1b.driftwatch.v1.SendResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,8 +40,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECORD_METRICSENTRY']._serialized_options = b'8\001'
   _globals['_OUTCOME_LABELSENTRY']._loaded_options = None
   _globals['_OUTCOME_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_SECTION']._serialized_start=1659
-  _globals['_SECTION']._serialized_end=1757
+  _globals['_SECTION']._serialized_start=1736
+  _globals['_SECTION']._serialized_end=1834
   _globals['_SENDREQUEST']._serialized_start=79
   _globals['_SENDREQUEST']._serialized_end=270
   _globals['_RECORD']._serialized_start=273
@@ -52,28 +52,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECORD_OUTPUTSENTRY']._serialized_end=637
   _globals['_RECORD_METRICSENTRY']._serialized_start=639
   _globals['_RECORD_METRICSENTRY']._serialized_end=685
-  _globals['_VALUE']._serialized_start=687
-  _globals['_VALUE']._serialized_end=772
-  _globals['_COLUMN']._serialized_start=775
-  _globals['_COLUMN']._serialized_end=1055
-  _globals['_NUMBERCOLUMN']._serialized_start=1057
-  _globals['_NUMBERCOLUMN']._serialized_end=1087
-  _globals['_DICTIONARYCOLUMN']._serialized_start=1089
-  _globals['_DICTIONARYCOLUMN']._serialized_end=1142
-  _globals['_TEXTCOLUMN']._serialized_start=1144
-  _globals['_TEXTCOLUMN']._serialized_end=1187
-  _globals['_FLAGCOLUMN']._serialized_start=1189
-  _globals['_FLAGCOLUMN']._serialized_end=1217
-  _globals['_SENDOUTCOMESREQUEST']._serialized_start=1219
-  _globals['_SENDOUTCOMESREQUEST']._serialized_end=1297
-  _globals['_OUTCOME']._serialized_start=1300
-  _globals['_OUTCOME']._serialized_end=1484
-  _globals['_OUTCOME_LABELSENTRY']._serialized_start=1417
-  _globals['_OUTCOME_LABELSENTRY']._serialized_end=1484
-  _globals['_SENDRESPONSE']._serialized_start=1486
-  _globals['_SENDRESPONSE']._serialized_end=1582
-  _globals['_REJECTION']._serialized_start=1584
-  _globals['_REJECTION']._serialized_end=1657
-  _globals['_INGEST']._serialized_start=1760
-  _globals['_INGEST']._serialized_end=1987
+  _globals['_VALUE']._serialized_start=688
+  _globals['_VALUE']._serialized_end=820
+  _globals['_EMBEDDING']._serialized_start=822
+  _globals['_EMBEDDING']._serialized_end=849
+  _globals['_COLUMN']._serialized_start=852
+  _globals['_COLUMN']._serialized_end=1132
+  _globals['_NUMBERCOLUMN']._serialized_start=1134
+  _globals['_NUMBERCOLUMN']._serialized_end=1164
+  _globals['_DICTIONARYCOLUMN']._serialized_start=1166
+  _globals['_DICTIONARYCOLUMN']._serialized_end=1219
+  _globals['_TEXTCOLUMN']._serialized_start=1221
+  _globals['_TEXTCOLUMN']._serialized_end=1264
+  _globals['_FLAGCOLUMN']._serialized_start=1266
+  _globals['_FLAGCOLUMN']._serialized_end=1294
+  _globals['_SENDOUTCOMESREQUEST']._serialized_start=1296
+  _globals['_SENDOUTCOMESREQUEST']._serialized_end=1374
+  _globals['_OUTCOME']._serialized_start=1377
+  _globals['_OUTCOME']._serialized_end=1561
+  _globals['_OUTCOME_LABELSENTRY']._serialized_start=1494
+  _globals['_OUTCOME_LABELSENTRY']._serialized_end=1561
+  _globals['_SENDRESPONSE']._serialized_start=1563
+  _globals['_SENDRESPONSE']._serialized_end=1659
+  _globals['_REJECTION']._serialized_start=1661
+  _globals['_REJECTION']._serialized_end=1734
+  _globals['_INGEST']._serialized_start=1837
+  _globals['_INGEST']._serialized_end=2064
 # @@protoc_insertion_point(module_scope)

@@ -73,16 +73,24 @@ class Record(_message.Message):
     def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., features: _Optional[_Mapping[str, Value]] = ..., outputs: _Optional[_Mapping[str, Value]] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Value(_message.Message):
-    __slots__ = ("number", "category", "text", "flag")
+    __slots__ = ("number", "category", "text", "flag", "embedding")
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     FLAG_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     number: float
     category: str
     text: str
     flag: bool
-    def __init__(self, number: _Optional[float] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., flag: _Optional[bool] = ...) -> None: ...
+    embedding: Embedding
+    def __init__(self, number: _Optional[float] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., flag: _Optional[bool] = ..., embedding: _Optional[_Union[Embedding, _Mapping]] = ...) -> None: ...
+
+class Embedding(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Column(_message.Message):
     __slots__ = ("name", "section", "validity", "numbers", "categories", "texts", "flags")
