@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from driftwatch_client import Text, values
+from driftwatch_client import Embedding, Text, values
 from driftwatch_client.sampling import RateSampler, Reservoir
 from conftest import REPO
 
@@ -27,6 +27,12 @@ def test_each_python_type_has_its_kind():
     assert "none" in r.features  # an explicit null, not an absent key
     assert r.features["nb"].flag is False and r.features["ni"].number == 4.0
     assert r.outputs["score"].number == 0.7
+
+
+def test_an_embedding_is_a_vector_of_floats():
+    r = values.record(features={"e": Embedding(np.array([0.5, -1.0, 2.0], dtype=np.float32))})
+    assert kinds(r) == {"e": "embedding"}
+    assert list(r.features["e"].embedding.values) == [0.5, -1.0, 2.0]
 
 
 def test_a_value_of_no_kind_names_its_field():

@@ -10,7 +10,7 @@ labels, to a driftwatch daemon over gRPC.
 """
 from .batcher import Stats
 from .monitor import Monitor
-from .values import Text
+from .values import Embedding, Text
 
-__all__ = ["Monitor", "Stats", "Text"]
+__all__ = ["Embedding", "Monitor", "Stats", "Text"]
 __version__ = "0.1.0"

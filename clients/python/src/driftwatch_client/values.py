@@ -6,6 +6,7 @@
 | `int`, `float`, numpy numbers            | `number`    |
 | `str`                                    | `category`  |
 | `driftwatch_client.Text`                 | `text`      |
+| `driftwatch_client.Embedding`            | `embedding` |
 | `None`                                   | missing     |
 
 A float NaN or infinity is sent as it is, and the daemon rejects that
@@ -31,6 +32,18 @@ class Text(str):
     __slots__ = ()
 
 
+class Embedding:
+    """An embedding vector (of a prompt, a reply, an image): a sequence of
+    numbers, a numpy array included. The daemon compares a column of them
+    with the baseline's by centroid distance and MMD; its dimension must be
+    the baseline's."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Any):
+        self.values = [float(x) for x in values]
+
+
 _EXACT_KINDS = {float: "number", int: "number", bool: "flag", str: "category", Text: "text"}
 
 
@@ -50,6 +63,8 @@ def fill_value(target: "pb.Value", field: str, value: Any) -> None:
         target.SetInParent()  # an explicit null: the key is present, no kind set
     elif _is_flag(value):
         target.flag = bool(value)
+    elif isinstance(value, Embedding):
+        target.embedding.values.extend(value.values)
     elif isinstance(value, Text):
         target.text = str(value)
     elif isinstance(value, str):
@@ -59,7 +74,7 @@ def fill_value(target: "pb.Value", field: str, value: Any) -> None:
     else:
         raise TypeError(
             f"{field}: a {type(value).__name__} is not a driftwatch value "
-            "(use a number, bool, str, driftwatch_client.Text or None)"
+            "(use a number, bool, str, driftwatch_client.Text, driftwatch_client.Embedding or None)"
         )
 
 
