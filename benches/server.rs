@@ -7,7 +7,10 @@
 //! open window). The window is too large to close during the run, and its
 //! reservoirs fill during the warm-up, so what is measured is the steady
 //! state. The targets: row form ≤ 1.5× the bare decode; columnar form
-//! ≤ 1 µs per record, decode included.
+//! ≤ 1 µs per record, decode included. `decode+ingest+join` is the same
+//! with ids, for a model with a `[model.quality]` section: each record
+//! also enters the join buffer to wait for its label (the buffer fills to
+//! its default capacity and evicts in the steady state).
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use driftwatch::baseline::Baseline;
@@ -70,21 +73,32 @@ fn baseline(dir: &Path) -> Baseline {
 
 /// The model's pipeline, configured as the daemon would be, with a window
 /// that does not close during the run.
-fn pipeline(dir: &Path, baseline: &Baseline) -> (Arc<ModelPipeline>, ClosedWindows) {
+/// `quality` is the TOML of a `[model.quality]` section, or empty.
+fn pipeline(dir: &Path, baseline: &Baseline, quality: &str) -> (Arc<ModelPipeline>, ClosedWindows) {
     baseline.save(&dir.join("baseline.json")).unwrap();
-    let toml = r#"
+    let toml = format!(
+        r#"
         [[model]]
         name = "bench"
         baseline = "baseline.json"
-        window = { records = 1000000000000 }
-    "#;
-    let config = driftwatch::config::from_toml(toml, &|_| None, dir).unwrap();
+        window = {{ records = 1000000000000 }}
+        {quality}
+    "#
+    );
+    let config = driftwatch::config::from_toml(&toml, &|_| None, dir).unwrap();
     ModelPipeline::new(&config.models[0], None, Metrics::new())
 }
 
-fn bench_form(c: &mut Criterion, form: Form, baseline: &Baseline, pipeline: &ModelPipeline) {
+/// The pipelines measured: without quality, and with it.
+struct Pipelines<'a> {
+    plain: &'a ModelPipeline,
+    joining: &'a ModelPipeline,
+}
+
+fn bench_form(c: &mut Criterion, form: Form, baseline: &Baseline, pipelines: &Pipelines<'_>) {
     let mut traffic = Traffic::new(baseline, 0.0, 1).unwrap();
     let bytes = traffic.batch(form, RECORDS).encode_to_vec();
+    let mut with_ids = Traffic::new(baseline, 0.0, 2).unwrap().with_ids();
     let schema = ModelSchema::new(baseline, UnknownFields::Reject);
     let mut group = c.benchmark_group(format!("server/{form:?}"));
     group.throughput(Throughput::Elements(RECORDS as u64));
@@ -113,24 +127,42 @@ fn bench_form(c: &mut Criterion, form: Form, baseline: &Baseline, pipeline: &Mod
     group.bench_function("decode+ingest", |b| {
         b.iter_batched(
             || (),
-            |()| {
-                let request = SendRequest::decode(black_box(&bytes[..])).unwrap();
-                let outcome = pipeline.ingest(&request).unwrap();
-                assert_eq!(outcome.accepted, RECORDS as u64);
-                request
-            },
+            |()| ingest(pipelines.plain, &bytes),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("decode+ingest+join", |b| {
+        // Fresh ids every batch, as live traffic has.
+        b.iter_batched(
+            || with_ids.batch(form, RECORDS).encode_to_vec(),
+            |bytes| ingest(pipelines.joining, &bytes),
             BatchSize::PerIteration,
         )
     });
     group.finish();
 }
 
+/// What the daemon does with one batch's bytes.
+fn ingest(pipeline: &ModelPipeline, bytes: &[u8]) -> SendRequest {
+    let request = SendRequest::decode(black_box(bytes)).unwrap();
+    let outcome = pipeline.ingest(&request).unwrap();
+    assert_eq!(outcome.accepted, RECORDS as u64);
+    request
+}
+
 fn server(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let baseline = baseline(dir.path());
-    let (pipeline, _closed) = pipeline(dir.path(), &baseline);
-    bench_form(c, Form::Rows, &baseline, &pipeline);
-    bench_form(c, Form::Columnar, &baseline, &pipeline);
+    let (plain, _closed) = pipeline(dir.path(), &baseline, "");
+    // Feedback alone: every record with an id waits for its label.
+    let quality = "[model.quality]\nfeedback = \"thumbs\"";
+    let (joining, _joining_closed) = pipeline(dir.path(), &baseline, quality);
+    let pipelines = Pipelines {
+        plain: &plain,
+        joining: &joining,
+    };
+    bench_form(c, Form::Rows, &baseline, &pipelines);
+    bench_form(c, Form::Columnar, &baseline, &pipelines);
 }
 
 criterion_group!(benches, server);

@@ -109,6 +109,7 @@ impl Daemon {
         for model in &config.models {
             let restored = restore(&store, model);
             let (pipeline, closed) = ModelPipeline::new(model, restored, metrics.clone());
+            restore_labels(&store, &pipeline);
             evaluators.push(tokio::spawn(
                 Arc::clone(&pipeline).evaluate_all(closed, reports_tx.clone()),
             ));
@@ -218,6 +219,7 @@ impl Running {
         }
         let _ = self.ticker.await;
         save_all(&self.models, &self.store);
+        save_labels(&self.models, &self.store);
         let _ = self.alerting.await;
         let http = self.http.await.expect("the HTTP task does not panic");
         tracing::info!("driftwatch stopped");
@@ -259,6 +261,43 @@ fn restore(store: &WindowStore, model: &crate::config::ModelConfig) -> Option<Li
         Err(e) => {
             set_aside(e.to_string());
             None
+        }
+    }
+}
+
+/// Puts back a model's records waiting for labels, or sets an unusable
+/// snapshot aside (its labels will then find no record).
+fn restore_labels(store: &WindowStore, pipeline: &ModelPipeline) {
+    let name = pipeline.name();
+    let restored = match store.load_labels(name) {
+        Ok(None) => return,
+        Ok(Some(bytes)) => pipeline.restore_labels(&bytes).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match restored {
+        Ok(()) => tracing::info!(model = name, "records waiting for labels restored"),
+        Err(why) => match store.set_labels_aside(name) {
+            Ok(aside) => {
+                tracing::warn!(model = name, %why, aside = %aside.display(), "label snapshot set aside")
+            }
+            Err(e) => tracing::warn!(model = name, %why, error = %e, "label snapshot unusable"),
+        },
+    }
+}
+
+/// Saves every model's records waiting for labels (at shutdown: the
+/// buffer can hold a million records, too many to write every checkpoint).
+fn save_labels(models: &Models, store: &WindowStore) {
+    for model in models.values() {
+        let saved = match model.save_labels() {
+            None => continue,
+            Some(Ok(bytes)) => store
+                .save_labels(model.name(), &bytes)
+                .map_err(|e| e.to_string()),
+            Some(Err(e)) => Err(e.to_string()),
+        };
+        if let Err(e) = saved {
+            tracing::error!(model = model.name(), error = %e, "could not save the records waiting for labels");
         }
     }
 }

@@ -49,7 +49,7 @@ pub struct JoinLimits {
 }
 
 /// What became of the records and labels offered, since the start.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JoinCounts {
     /// Records added.
     pub inserted: u64,
@@ -136,6 +136,34 @@ impl<T> JoinBuffer<T> {
     /// The counts so far.
     pub fn counts(&self) -> JoinCounts {
         self.counts
+    }
+
+    /// Every held entry, oldest first: its key, time and payload (`None`
+    /// once labelled), for a snapshot.
+    pub fn entries(&self) -> impl Iterator<Item = (IdKey, i64, Option<&T>)> {
+        (self.entries.iter()).map(|e| (e.key, e.at, e.waiting.as_ref()))
+    }
+
+    /// A buffer holding `entries` (oldest first, as [`JoinBuffer::entries`]
+    /// gave them) with `counts`. Beyond the capacity the oldest are dropped,
+    /// handed to `gone` as evicted when still waiting.
+    pub fn from_entries(
+        limits: JoinLimits,
+        counts: JoinCounts,
+        entries: impl IntoIterator<Item = (IdKey, i64, Option<T>)>,
+        mut gone: impl FnMut(Gone<T>),
+    ) -> JoinBuffer<T> {
+        let mut buffer = JoinBuffer::new(limits);
+        buffer.counts = counts;
+        for (key, at, waiting) in entries {
+            if buffer.entries.len() >= buffer.limits.capacity {
+                buffer.pop_oldest(Gone::Evicted, &mut gone);
+            }
+            let seq = buffer.first_seq + buffer.entries.len() as u64;
+            buffer.index.insert(key, seq);
+            buffer.entries.push_back(Entry { key, at, waiting });
+        }
+        buffer
     }
 
     /// Adds the record `id` made at `at` (Unix nanoseconds), unless that

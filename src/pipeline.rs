@@ -17,7 +17,7 @@ use crate::ingest::extract::{ExtractKeys, Extras, extract};
 use crate::ingest::validate::{Outcome, REASON_NAMES, RequestError, validate_into};
 use crate::metrics::Metrics;
 use crate::proto::v1::SendRequest;
-use crate::quality::{LabelledWindow, QualityTracker};
+use crate::quality::{LabelledWindow, QualityTracker, SnapshotError};
 use crate::stats::quality::estimate::Estimate;
 use crate::window::{ClosedWindow, LiveWindow, WindowLimits, WindowShape};
 use chrono::{DateTime, Utc};
@@ -278,6 +278,27 @@ impl ModelPipeline {
     pub fn snapshot(&self) -> LiveWindow {
         let open = self.open.lock().expect("no panic while holding the window");
         open.window.clone()
+    }
+
+    /// The quality tracker's snapshot (records waiting for labels), when
+    /// the model has quality.
+    pub fn save_labels(&self) -> Option<std::io::Result<Vec<u8>>> {
+        let quality = self.quality.as_ref()?;
+        let tracker = quality.lock().expect("no panic while holding quality");
+        let mut bytes = Vec::new();
+        Some(tracker.save(&mut bytes).map(|()| bytes))
+    }
+
+    /// Goes on from a quality snapshot that [`ModelPipeline::save_labels`]
+    /// made (a model without quality has nothing to restore).
+    pub fn restore_labels(&self, mut snapshot: &[u8]) -> Result<(), SnapshotError> {
+        let (Some(quality), Some(config)) = (&self.quality, &self.config.quality) else {
+            return Ok(());
+        };
+        let restored = QualityTracker::restore(config, self.config.reservoir, &mut snapshot)?;
+        *quality.lock().expect("no panic while holding quality") = restored;
+        self.gauge_labels();
+        Ok(())
     }
 
     /// Stops taking records: later batches are refused, and the evaluator

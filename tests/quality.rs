@@ -228,6 +228,51 @@ async fn labels_join_in_any_order_and_a_quality_drop_fires_only_after_enough_lab
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_waiting_for_labels_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    let toml = quality_toml(dir.path(), &receiver.url());
+    let daemon = start(&toml).await;
+    let mut first = client(&daemon).await;
+    let request = SendRequest {
+        model: "loans".into(),
+        records: records(),
+        ..Default::default()
+    };
+    first.send(request).await.unwrap();
+    send_outcomes(&mut first, (100..150).map(outcome).collect()).await;
+    daemon.stop();
+    daemon.wait().await.unwrap();
+
+    // The second half of the labels arrives after the restart.
+    let daemon = start(&toml).await;
+    let http = daemon.http_addr;
+    let held = "driftwatch_label_buffer_records{model=\"loans\"}";
+    assert_eq!(metric(http, held), Some(200.0));
+    let mut second = client(&daemon).await;
+    let response = send_outcomes(&mut second, (150..200).map(outcome).collect()).await;
+    assert_eq!(response.accepted, 50);
+    let windows = "driftwatch_quality_windows_total{model=\"loans\",status=\"ok\"}";
+    wait_for_metric(http, windows, 1.0).await;
+    let outcomes = |result: &str| {
+        let series = format!("driftwatch_outcomes_total{{model=\"loans\",result=\"{result}\"}}");
+        metric(http, &series)
+    };
+    assert_eq!(
+        (outcomes("joined"), outcomes("unknown")),
+        (Some(50.0), Some(0.0))
+    );
+    let labelled = "driftwatch_quality_labelled_records{model=\"loans\"}";
+    assert_eq!(
+        metric(http, labelled),
+        Some(100.0),
+        "50 labels before, 50 after"
+    );
+    daemon.stop();
+    daemon.wait().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_for_a_model_without_quality_are_refused_whole() {
     let dir = tempfile::tempdir().unwrap();
     let daemon = start(&config_toml(dir.path(), "{ records = 1000 }", 1, None)).await;

@@ -12,7 +12,7 @@ use crate::stats::quality::interval::{Interval, bootstrap, wilson};
 use crate::stats::quality::{
     QualityError, classification, generation, np_mean, regression, scores,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -21,7 +21,7 @@ use std::str::FromStr;
 const BOOTSTRAP_RESAMPLES: usize = 200;
 
 /// What a model predicts, which decides the metrics that apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
     Binary,

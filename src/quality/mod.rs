@@ -20,13 +20,15 @@
 //! Memory is bounded by configuration: the join buffer by `max_pending`
 //! (about 80 bytes a record, more for generation answers, which are
 //! kept), each window's pairs by the model's `reservoir`, and the classes
-//! by [`MAX_CLASSES`]. The join state lives in memory: labels for records
-//! sampled before a restart find no record and are counted as `unknown`.
+//! by [`MAX_CLASSES`]. The tracker is saved at shutdown and restored at
+//! start ([`snapshot`]), so a restart loses no record waiting for a label.
 
 mod metric;
+mod snapshot;
 mod window;
 
 pub use metric::{Measured, Metric, Task, measure};
+pub use snapshot::SnapshotError;
 pub use window::{ClassPairs, Labelled, Pairs};
 
 use crate::config::QualityConfig;
@@ -35,7 +37,7 @@ use crate::join::{Gone, Join, JoinBuffer, JoinLimits};
 use crate::schema::number_label;
 use crate::stats::quality::estimate::{Estimate, ExpectedConfusion};
 use rustc_hash::FxHashMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::collections::{BTreeMap, VecDeque};
 use window::LabelSample;
 
@@ -65,7 +67,7 @@ pub enum Given<'a> {
 }
 
 /// A prediction or a truth, in the form its task compares.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Answer {
     Class(u32),
     Number(f64),
@@ -124,7 +126,7 @@ impl Joined {
 }
 
 /// A record waiting for its label.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Pending {
     window: u64,
     predicted: Option<Answer>,
@@ -132,7 +134,7 @@ struct Pending {
 }
 
 /// One window's labels so far.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct WindowState {
     /// Set when the window closes.
     span: Option<WindowSpan>,
@@ -145,7 +147,7 @@ struct WindowState {
 }
 
 /// A window whose labels are all in that will be: ready to evaluate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelledWindow {
     /// The window's number, from 0 at start.
     pub seq: u64,
@@ -174,14 +176,10 @@ pub struct QualityTracker {
 impl QualityTracker {
     /// A tracker for `config`, each window keeping at most `capacity` pairs.
     pub fn new(config: &QualityConfig, capacity: usize) -> QualityTracker {
-        let limits = JoinLimits {
-            capacity: config.max_pending,
-            ttl_nanos: i64::try_from(config.label_ttl.as_nanos()).unwrap_or(i64::MAX),
-        };
         let mut tracker = QualityTracker {
             config: config.clone(),
             classes: FxHashMap::default(),
-            buffer: JoinBuffer::new(limits),
+            buffer: JoinBuffer::new(join_limits(config)),
             windows: BTreeMap::new(),
             open: 0,
             estimate: ExpectedConfusion::default(),
@@ -433,6 +431,14 @@ impl QualityTracker {
         let id = self.classes.len() as u32;
         self.classes.insert(name.into(), id);
         id
+    }
+}
+
+/// The join buffer's bounds under `config`.
+fn join_limits(config: &QualityConfig) -> JoinLimits {
+    JoinLimits {
+        capacity: config.max_pending,
+        ttl_nanos: i64::try_from(config.label_ttl.as_nanos()).unwrap_or(i64::MAX),
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 const SECOND: i64 = 1_000_000_000;
 
-fn config(min_labels: u64) -> QualityConfig {
+pub(super) fn config(min_labels: u64) -> QualityConfig {
     QualityConfig {
         task: Some(Task::Binary),
         label: "label".into(),
@@ -27,7 +27,7 @@ fn config(min_labels: u64) -> QualityConfig {
     }
 }
 
-fn span(n: i64) -> WindowSpan {
+pub(super) fn span(n: i64) -> WindowSpan {
     WindowSpan {
         start: Utc.timestamp_opt(n * 60, 0).unwrap(),
         end: Utc.timestamp_opt(n * 60 + 60, 0).unwrap(),
@@ -36,7 +36,12 @@ fn span(n: i64) -> WindowSpan {
 }
 
 /// Observes records `r{from}`..`r{to}` predicting class `predicted`.
-fn observe(tracker: &mut QualityTracker, ids: std::ops::Range<u32>, predicted: &str, at: i64) {
+pub(super) fn observe(
+    tracker: &mut QualityTracker,
+    ids: std::ops::Range<u32>,
+    predicted: &str,
+    at: i64,
+) {
     for i in ids {
         let id = format!("r{i}");
         let record = Observed {
@@ -48,7 +53,7 @@ fn observe(tracker: &mut QualityTracker, ids: std::ops::Range<u32>, predicted: &
     }
 }
 
-fn label(tracker: &mut QualityTracker, id: &str, truth: &str) -> Joined {
+pub(super) fn label(tracker: &mut QualityTracker, id: &str, truth: &str) -> Joined {
     let given = Label {
         truth: Some(Given::Text(truth)),
         feedback: None,

@@ -4,9 +4,10 @@
 //! does not grow with its traffic.
 
 use super::Answer;
+use serde::{Deserialize, Serialize};
 
-/// Class pairs, the classes as ids (see [`super::Classes`]).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Class pairs, the classes as ids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassPairs {
     pub truth: Vec<u32>,
     pub predicted: Vec<u32>,
@@ -15,7 +16,7 @@ pub struct ClassPairs {
 }
 
 /// A window's labelled pairs, by the kind of answer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Pairs {
     Classes(ClassPairs),
     Numbers {
@@ -29,7 +30,7 @@ pub enum Pairs {
 }
 
 /// Everything a window's quality is computed from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Labelled {
     pub pairs: Pairs,
     /// Feedback: each rating and whether it is negative.
@@ -37,14 +38,29 @@ pub struct Labelled {
 }
 
 /// A window's labels as they arrive.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabelSample {
     capacity: usize,
     /// Pairs offered so far (the sample keeps at most `capacity`).
     seen: u64,
     ratings_seen: u64,
     labelled: Labelled,
+    #[serde(with = "rng_state")]
     rng: fastrand::Rng,
+}
+
+/// The sample's random generator as its state, so that a restored sample
+/// draws on as it would have.
+mod rng_state {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(rng: &fastrand::Rng, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(rng.get_seed())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<fastrand::Rng, D::Error> {
+        u64::deserialize(d).map(fastrand::Rng::with_seed)
+    }
 }
 
 impl LabelSample {

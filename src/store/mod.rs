@@ -1,7 +1,8 @@
 //! Persistence in the data directory: what must survive a restart. Each
 //! model's open window (`windows/<model>.json`) is written at checkpoints
 //! and at shutdown and read back at start, so a restart loses no accepted
-//! record. Everything that must survive a crash the moment it is decided —
+//! record; a model with quality also writes its records waiting for labels
+//! (`windows/<model>.labels`) at shutdown. Everything that must survive a crash the moment it is decided —
 //! alert state, the notification outbox, report and transition history —
 //! lives in a SQLite database, `driftwatch.db` (see [`db`]).
 //!
@@ -115,6 +116,36 @@ impl WindowStore {
             )));
         }
         Ok(Some(snapshot.window))
+    }
+
+    /// Where `model`'s label snapshot (its records waiting for labels, see
+    /// `quality::snapshot`) is kept.
+    pub fn labels_path(&self, model: &str) -> PathBuf {
+        self.dir.join(format!("{}.labels", file_stem(model)))
+    }
+
+    /// Writes `model`'s label snapshot, replacing the last one atomically.
+    pub fn save_labels(&self, model: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = self.labels_path(model);
+        write_atomically(&path, bytes).map_err(|source| StoreError::Io { path, source })
+    }
+
+    /// `model`'s last label snapshot, if there is one.
+    pub fn load_labels(&self, model: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.labels_path(model);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Moves `model`'s label snapshot out of the way; returns where it went.
+    pub fn set_labels_aside(&self, model: &str) -> Result<PathBuf, StoreError> {
+        let path = self.labels_path(model);
+        let aside = path.with_extension("labels.unusable");
+        fs::rename(&path, &aside).map_err(|source| StoreError::Io { path, source })?;
+        Ok(aside)
     }
 
     /// Moves `model`'s snapshot out of the way; returns where it went.
