@@ -11,8 +11,7 @@
 //! window closes: counters start at 0, scores at NaN (not evaluated yet).
 
 use crate::config::QualityConfig;
-use crate::pipeline::ESTIMATED_METRICS;
-use crate::quality::{OUTCOME_RESULTS, SKIP_REASONS};
+use crate::quality::{ESTIMATED, OUTCOME_RESULTS, SKIP_REASONS};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// Why a record (or a whole request) was rejected: the `reason` label of
@@ -271,8 +270,11 @@ impl Metrics {
                 .set(reference.unwrap_or(f64::NAN));
         }
         if quality.calibration.is_some() {
-            for metric in ESTIMATED_METRICS {
-                (self.quality_estimate.with_label_values(&[model, metric])).set(f64::NAN);
+            for metric in ESTIMATED {
+                (self
+                    .quality_estimate
+                    .with_label_values(&[model, metric.as_str()]))
+                .set(f64::NAN);
             }
         }
         self.quality_labelled_records.with_label_values(&[model]);

@@ -4,6 +4,12 @@
 //! evaluator task compares each closed window with the baseline off the
 //! ingest path, publishes the scores as metrics and keeps the latest report.
 //!
+//! A model with a `[model.quality]` section also hands each accepted
+//! record's id, prediction and score to its quality tracker at ingest (no
+//! statistic there either), takes delayed labels (`outcomes.rs`), and
+//! queues each window whose labels are in beside the closed windows, to be
+//! judged by the same evaluator; `publish.rs` sets the performance gauges.
+//!
 //! The queue of closed windows is bounded. When it is full — detection
 //! cannot keep up with the traffic — a batch that would close another
 //! window is refused as overload (the service answers RESOURCE_EXHAUSTED)
@@ -29,7 +35,6 @@ mod outcomes;
 mod publish;
 
 pub use outcomes::OutcomesError;
-pub use publish::ESTIMATED_METRICS;
 
 /// Closed windows waiting for detection, per model.
 const QUEUED_WINDOWS: usize = 4;
@@ -345,10 +350,7 @@ impl ModelPipeline {
     /// result.
     fn evaluate(&self, window: ClosedWindow, estimate: Option<Estimate>) -> Arc<WindowReport> {
         let started = Instant::now();
-        let mut report = detect(self.baseline(), &window.sample, &self.options);
-        // Rules, history and alerts know the model by its configured name,
-        // which need not be the one its baseline was built under.
-        report.model.clone_from(&self.name);
+        let report = self.named(detect(self.baseline(), &window.sample, &self.options));
         let report = Arc::new(WindowReport {
             window: window.span,
             report,
@@ -390,8 +392,7 @@ impl ModelPipeline {
             status = ?judged.status,
             "window quality evaluated"
         );
-        let mut report = featureless(self.baseline(), window.labelled, &self.options);
-        report.model.clone_from(&self.name);
+        let report = self.named(featureless(self.baseline(), window.labelled, &self.options));
         Arc::new(WindowReport {
             window: window.span,
             report,
@@ -400,6 +401,14 @@ impl ModelPipeline {
                 ..Performance::default()
             },
         })
+    }
+
+    /// `report` under the model's configured name: rules, history and
+    /// alerts know the model by it, and it need not be the name its
+    /// baseline was built under.
+    fn named(&self, mut report: crate::detect::Report) -> crate::detect::Report {
+        report.model.clone_from(&self.name);
+        report
     }
 
     /// Sets the score gauges from a window's report.

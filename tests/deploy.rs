@@ -8,6 +8,7 @@
 // `live` re-exports its HTTP receiver, which these checks do not use.
 #[allow(unused_imports)]
 mod live;
+mod support;
 
 use driftwatch::config;
 use serde_json::Value as Json;
@@ -345,23 +346,15 @@ fn scored_model(dir: &Path) -> String {
         })
         .collect();
     std::fs::write(&csv, format!("score,prediction,label\n{rows}")).unwrap();
-    let baseline = dir.join("scored.json");
-    let built = std::process::Command::new(env!("CARGO_BIN_EXE_driftwatch"))
-        .args(["baseline", "build", "--input"])
-        .arg(&csv)
-        .arg("--out")
-        .arg(&baseline)
-        .args([
-            "--label",
-            "label",
-            "--prediction",
-            "prediction",
-            "--score",
-            "score",
-        ])
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{built:?}");
+    let flags = [
+        "--label",
+        "label",
+        "--prediction",
+        "prediction",
+        "--score",
+        "score",
+    ];
+    let baseline = support::build_baseline(dir, &csv, &flags);
     format!(
         "\n[[model]]\nname = \"scored\"\nbaseline = '{}'\nwindow = {{ records = 10 }}\n\
          cost = {{ input_per_token = 0.001 }}\n[model.quality]\nscore = \"score\"\n",

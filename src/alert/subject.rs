@@ -11,7 +11,7 @@ use crate::config::condition::EVERY_FEATURE;
 use crate::config::condition::QualityRead;
 use crate::config::{Condition, RuleConfig, Scope, Subject};
 use crate::detect::{FeatureReport, Performance, Report, Status, TestReport, WindowReport};
-use crate::quality::{Metric, QualityStatus};
+use crate::quality::{Metric, QualityStatus, estimated};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -89,14 +89,10 @@ fn observe(condition: &Condition, window: &WindowReport) -> BTreeMap<String, f64
 /// estimate.
 fn quality(performance: &Performance, metric: Metric, read: QualityRead) -> Option<f64> {
     if read == QualityRead::Estimate {
-        let e = performance.estimate.as_ref()?;
-        return match metric {
-            Metric::Accuracy => Some(e.accuracy),
-            Metric::Precision => Some(e.precision),
-            Metric::Recall => Some(e.recall),
-            Metric::F1 => Some(e.f1),
-            _ => None,
-        };
+        return performance
+            .estimate
+            .as_ref()
+            .and_then(|e| estimated(e, metric));
     }
     let report = performance.quality.as_ref()?;
     if report.status != QualityStatus::Ok {

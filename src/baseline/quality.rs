@@ -14,38 +14,12 @@
 
 use crate::dataset::Cell;
 use crate::schema::{number_label, parse_number};
+pub use crate::stats::quality::Task;
 use crate::stats::quality::estimate::Calibration;
 use crate::stats::quality::{QualityError, classification, regression, scores};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// What a model predicts, which decides its quality metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Task {
-    /// Two classes, one of them the positive class.
-    Binary,
-    /// More than two classes.
-    Multiclass,
-    /// A number.
-    Regression,
-}
-
-impl std::str::FromStr for Task {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Task, String> {
-        match s {
-            "binary" => Ok(Task::Binary),
-            "multiclass" => Ok(Task::Multiclass),
-            "regression" => Ok(Task::Regression),
-            other => Err(format!(
-                "unknown task {other:?}: expected binary, multiclass or regression"
-            )),
-        }
-    }
-}
 
 /// Which columns hold the ground truth, the prediction and the score.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +71,10 @@ pub enum QualityBuildError {
         prediction: String,
         and_score: String,
     },
+    #[error(
+        "--task generation: reference quality of a generation model is not computed from a data file; set it in the daemon's config, [model.quality] baseline = {{ rougeL = … }}"
+    )]
+    Generation,
     #[error("--task regression: column {column:?} holds {got:?}, which is not a number")]
     NotNumber { column: String, got: String },
     #[error("--score column {column:?} holds {got}: expected a probability in [0, 1]")]
@@ -227,6 +205,7 @@ impl QualityBuilder {
             Task::Regression => self.regression(&mut quality)?,
             Task::Multiclass => self.sorted_classes().multiclass(&mut quality)?,
             Task::Binary => self.sorted_classes().binary(&mut quality)?,
+            Task::Generation => return Err(QualityBuildError::Generation),
         }
         Ok(quality)
     }

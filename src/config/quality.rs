@@ -79,7 +79,7 @@ pub(super) fn quality(
     let stored = baseline.and_then(|b| b.quality.as_ref());
     let task = match (&raw.task, stored) {
         (Some(t), _) => t.parse::<Task>().map_err(|e| fail("task", e)).ok(),
-        (None, Some(q)) => Some(Task::from(q.task)),
+        (None, Some(q)) => Some(q.task),
         (None, None) if raw.feedback.is_some() => None,
         (None, None) => {
             fail(

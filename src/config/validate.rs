@@ -14,7 +14,7 @@ use super::{
 };
 use crate::baseline::{Baseline, Profile};
 use crate::detect::TestName;
-use crate::quality::Metric;
+use crate::quality::ESTIMATED;
 use crate::schema::Kind;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -739,13 +739,7 @@ fn quality_subject(c: &Condition, model: &ModelConfig) -> Result<(), String> {
         ));
     };
     if *read == QualityRead::Estimate {
-        let estimable = [
-            Metric::Accuracy,
-            Metric::Precision,
-            Metric::Recall,
-            Metric::F1,
-        ];
-        if quality.calibration.is_none() || !estimable.contains(metric) {
+        if quality.calibration.is_none() || !ESTIMATED.contains(metric) {
             return Err(format!(
                 "{}: the label-free estimate covers accuracy, precision, recall and f1 of a binary classifier with `score` and a baseline built with --score (its calibration)",
                 c.subject

@@ -7,7 +7,9 @@
 //! threshold (see [`rule`]), with PSI reported beside it for information.
 //! Options may override tests, thresholds and PSI bins per feature
 //! ([`DetectOptions::features`]); [`planned_tests`] lists the tests a report
-//! will hold without running them.
+//! will hold without running them. A live window's report
+//! ([`WindowReport`]) also carries what the daemon measured of the model's
+//! performance in it, which this module only holds, never computes.
 
 pub mod categorical;
 pub mod embedding;
@@ -366,7 +368,9 @@ pub struct WindowSpan {
 }
 
 /// The report of one live window: the same JSON as `driftwatch report`,
-/// plus the window's span under `window`.
+/// plus the window's span under `window` and, flattened beside them, how
+/// the model performed ([`Performance`]: operational metrics, the
+/// label-free estimate, or the quality of the window's delayed labels).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WindowReport {
     pub window: WindowSpan,

@@ -2,7 +2,9 @@
 //! sent to the Ingest service (`proto/driftwatch/v1/ingest.proto`) means for
 //! a model: which baseline columns its names refer to ([`ModelSchema`]), and
 //! which records are accepted into the live sample and why the others are
-//! rejected ([`validate::validate_into`]). Validation is pure and
+//! rejected ([`validate::validate_into`]), and what the accepted records
+//! give beyond the sample: ids, predictions, scores and operational
+//! metrics ([`extract`]). Validation is pure and
 //! synchronous — no I/O, no async — so the tonic service that calls it
 //! ([`service`]) stays a thin shell around it, and its cost is measured on
 //! its own (`benches/server.rs`).

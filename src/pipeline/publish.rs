@@ -4,11 +4,8 @@
 
 use super::ModelPipeline;
 use crate::detect::Performance;
-use crate::quality::{QualityReport, QualityStatus};
+use crate::quality::{ESTIMATED, QualityReport, QualityStatus, estimated};
 use crate::window::STREAM_STATS;
-
-/// The estimate's metrics, as `driftwatch_quality_estimate` labels them.
-pub const ESTIMATED_METRICS: [&str; 4] = ["accuracy", "precision", "recall", "f1"];
 
 impl ModelPipeline {
     /// Sets the operational and estimate gauges from a drift report.
@@ -26,13 +23,10 @@ impl ModelPipeline {
             .with_label_values(&[model])
             .inc_by(dropped);
         if let Some(e) = &performance.estimate {
-            for (metric, value) in
-                ESTIMATED_METRICS
-                    .iter()
-                    .zip([e.accuracy, e.precision, e.recall, e.f1])
-            {
+            for metric in ESTIMATED {
+                let value = estimated(e, metric).expect("the estimate gives it");
                 m.quality_estimate
-                    .with_label_values(&[model, metric])
+                    .with_label_values(&[model, metric.as_str()])
                     .set(value);
             }
         }

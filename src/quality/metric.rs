@@ -8,55 +8,18 @@
 //! corpus BLEU (a corpus statistic that does not resample cheaply).
 
 use super::window::{Labelled, Pairs};
+pub use crate::stats::quality::Task;
+use crate::stats::quality::estimate::Estimate;
 use crate::stats::quality::interval::{Interval, bootstrap, wilson};
 use crate::stats::quality::{
     QualityError, classification, generation, np_mean, regression, scores,
 };
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// Resamples of a bootstrap interval: enough for a 95% interval's ends to
 /// within a few thousandths, cheap on a window's bounded pairs.
 const BOOTSTRAP_RESAMPLES: usize = 200;
-
-/// What a model predicts, which decides the metrics that apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Task {
-    Binary,
-    Multiclass,
-    Regression,
-    /// Text answers compared with reference texts.
-    Generation,
-}
-
-impl FromStr for Task {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Task, String> {
-        match s {
-            "binary" => Ok(Task::Binary),
-            "multiclass" => Ok(Task::Multiclass),
-            "regression" => Ok(Task::Regression),
-            "generation" => Ok(Task::Generation),
-            other => Err(format!(
-                "unknown task {other:?}: expected binary, multiclass, regression or generation"
-            )),
-        }
-    }
-}
-
-impl From<crate::baseline::quality::Task> for Task {
-    fn from(task: crate::baseline::quality::Task) -> Task {
-        use crate::baseline::quality::Task as Stored;
-        match task {
-            Stored::Binary => Task::Binary,
-            Stored::Multiclass => Task::Multiclass,
-            Stored::Regression => Task::Regression,
-        }
-    }
-}
 
 /// One quality metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -205,6 +168,26 @@ impl FromStr for Metric {
                     names.join(", ")
                 )
             })
+    }
+}
+
+/// The metrics the label-free estimate gives (binary classifiers with
+/// calibrated scores).
+pub const ESTIMATED: [Metric; 4] = [
+    Metric::Accuracy,
+    Metric::Precision,
+    Metric::Recall,
+    Metric::F1,
+];
+
+/// `metric`'s value in a label-free estimate, if the estimate gives it.
+pub fn estimated(estimate: &Estimate, metric: Metric) -> Option<f64> {
+    match metric {
+        Metric::Accuracy => Some(estimate.accuracy),
+        Metric::Precision => Some(estimate.precision),
+        Metric::Recall => Some(estimate.recall),
+        Metric::F1 => Some(estimate.f1),
+        _ => None,
     }
 }
 

@@ -28,7 +28,7 @@ mod report;
 mod snapshot;
 mod window;
 
-pub use metric::{Measured, Metric, Task, measure};
+pub use metric::{ESTIMATED, Measured, Metric, Task, estimated, measure};
 pub use report::{MetricReport, QualityReport, QualityStatus, evaluate};
 pub use snapshot::SnapshotError;
 pub use window::{ClassPairs, Labelled, Pairs};

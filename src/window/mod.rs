@@ -14,6 +14,10 @@
 //! [`EMBEDDING_ROWS`] vectors. Missing values and records are always counted
 //! exactly.
 //!
+//! Beside the columns, a window keeps the records' operational metrics (the
+//! `metrics` maps, [`MetricStreams`]): exact counts and sums, and a
+//! reservoir per key for percentiles, for at most `max_metrics` keys.
+//!
 //! Windows are tumbling: a window closes when it holds its configured number
 //! of records or has been open its configured duration, and the next opens
 //! empty. A batch is never split between two windows, so a count window may

@@ -111,6 +111,10 @@ fn bad_scores_and_empty_columns_are_errors_that_name_the_column() {
         e.to_string(),
         "--task regression: column \"label\" holds \"x\", which is not a number"
     );
+    let mut generation = spec(false);
+    generation.task = Some(Task::Generation);
+    let e = built(generation, &["a b"], &["a c"], None).unwrap_err();
+    assert_eq!(e, QualityBuildError::Generation);
 }
 
 #[test]

@@ -26,6 +26,36 @@ pub mod interval;
 pub mod regression;
 pub mod scores;
 
+/// What a model predicts, which decides the quality metrics that apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Two classes, one of them the positive class.
+    Binary,
+    /// More than two classes.
+    Multiclass,
+    /// A number.
+    Regression,
+    /// A text answer, compared with a reference text.
+    Generation,
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Task, String> {
+        match s {
+            "binary" => Ok(Task::Binary),
+            "multiclass" => Ok(Task::Multiclass),
+            "regression" => Ok(Task::Regression),
+            "generation" => Ok(Task::Generation),
+            other => Err(format!(
+                "unknown task {other:?}: expected binary, multiclass, regression or generation"
+            )),
+        }
+    }
+}
+
 /// Why a quality metric could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum QualityError {
